@@ -1,0 +1,10 @@
+package gemm
+
+type Act uint8
+
+const (
+	ActNone Act = iota
+	ActRelu
+	ActClip
+	ActLeakyRelu
+)

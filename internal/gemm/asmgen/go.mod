@@ -1,0 +1,3 @@
+module stride/internal/gemm/asmgen
+
+go 1.26

@@ -1,0 +1,148 @@
+// Package parallel owns Stride's worker pool: a fixed set of goroutines that
+// kernels split their loops over. One pool serves a Session; concurrent Run
+// calls share it, and a caller waiting for its own work helps with whatever
+// is queued, so nested or concurrent use cannot deadlock.
+package parallel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Pool runs loop chunks on a fixed number of threads.
+type Pool struct {
+	threads int
+	tasks   chan func()
+	quit    chan struct{}
+	once    sync.Once
+}
+
+// New starts a pool of the given size (values < 1 mean GOMAXPROCS). The
+// caller of For counts as one of the threads, so threads-1 goroutines run.
+func New(threads int) *Pool {
+	if threads < 1 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	p := &Pool{threads: threads, tasks: make(chan func(), 256), quit: make(chan struct{})}
+	for i := 1; i < threads; i++ {
+		go p.worker()
+	}
+	return p
+}
+
+func (p *Pool) worker() {
+	for {
+		select {
+		case t := <-p.tasks:
+			t()
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// Threads returns the pool size. A nil pool has one thread.
+func (p *Pool) Threads() int {
+	if p == nil {
+		return 1
+	}
+	return p.threads
+}
+
+// Close stops the workers. Calls to For after Close run serially.
+func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
+	p.once.Do(func() { close(p.quit) })
+}
+
+func (p *Pool) closed() bool {
+	select {
+	case <-p.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Tasks runs fn(t) for t in [0,n), spreading tasks over the pool, and
+// returns when all have finished. A nil pool runs them in order.
+func (p *Pool) Tasks(n int, fn func(t int)) {
+	if n <= 0 {
+		return
+	}
+	if p == nil || p.threads == 1 || n == 1 || p.closed() {
+		for t := 0; t < n; t++ {
+			fn(t)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	// Each helper claims task indices until none are left, so uneven tasks
+	// balance themselves.
+	body := func() {
+		defer wg.Done()
+		for {
+			t := int(next.Add(1) - 1)
+			if t >= n {
+				return
+			}
+			fn(t)
+		}
+	}
+	helpers := p.threads - 1
+	if helpers > n-1 {
+		helpers = n - 1
+	}
+	wg.Add(helpers + 1)
+	for i := 0; i < helpers; i++ {
+		select {
+		case p.tasks <- body:
+		default:
+			wg.Done() // queue full: the caller does the work
+		}
+	}
+	body()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			return
+		case t := <-p.tasks:
+			t() // help with queued work instead of blocking
+		}
+	}
+}
+
+// For splits [0,n) into contiguous chunks of at least grain elements and
+// runs fn(lo,hi) on each, in parallel.
+func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	chunks := p.Threads() * 4
+	if max := (n + grain - 1) / grain; chunks > max {
+		chunks = max
+	}
+	if chunks <= 1 {
+		fn(0, n)
+		return
+	}
+	size := (n + chunks - 1) / chunks
+	chunks = (n + size - 1) / size
+	p.Tasks(chunks, func(t int) {
+		lo := t * size
+		hi := lo + size
+		if hi > n {
+			hi = n
+		}
+		fn(lo, hi)
+	})
+}

@@ -1,0 +1,3 @@
+package runtime
+
+import _ "stride/ops/all" // a Session can run every registered op family
