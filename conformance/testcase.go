@@ -91,8 +91,7 @@ type OutputResult struct {
 }
 
 // RunCase loads model.onnx from dir and runs every test_data_set_*,
-// comparing outputs. It returns per-output results for each data set, or
-// an error when the model cannot be loaded or run.
+// comparing outputs.
 func RunCase(ctx context.Context, dir string, opts ...runtime.Option) ([][]OutputResult, error) {
 	m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
 	if err != nil {
@@ -103,6 +102,14 @@ func RunCase(ctx context.Context, dir string, opts ...runtime.Option) ([][]Outpu
 		return nil, err
 	}
 	defer s.Close()
+	return RunDataSets(ctx, s, dir, RTol, ATol)
+}
+
+// RunDataSets runs every test_data_set_* folder of dir through a session and
+// compares the outputs with the stored ones. It returns per-output results
+// for each data set, or an error when a data set cannot be read or run.
+func RunDataSets(ctx context.Context, s *runtime.Session, dir string, rtol, atol float64) ([][]OutputResult, error) {
+	g := s.Graph()
 	sets, _ := filepath.Glob(filepath.Join(dir, "test_data_set_*"))
 	sort.Strings(sets)
 	if len(sets) == 0 {
@@ -114,7 +121,7 @@ func RunCase(ctx context.Context, dir string, opts ...runtime.Option) ([][]Outpu
 		if err != nil {
 			return nil, err
 		}
-		feeds, err := ds.Feeds(m.Graph)
+		feeds, err := ds.Feeds(g)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Base(set), err)
 		}
@@ -127,8 +134,8 @@ func RunCase(ctx context.Context, dir string, opts ...runtime.Option) ([][]Outpu
 		}
 		var res []OutputResult
 		for k, want := range ds.Outputs {
-			d, err := Compare(outs[k], want, RTol, ATol)
-			res = append(res, OutputResult{Name: m.Graph.Outputs[k].Name, Diff: d, Err: err})
+			d, err := Compare(outs[k], want, rtol, atol)
+			res = append(res, OutputResult{Name: g.Outputs[k].Name, Diff: d, Err: err})
 		}
 		all = append(all, res)
 	}

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "stride/ops/control"
 	_ "stride/ops/image"
 	_ "stride/ops/math"
 	_ "stride/ops/nn"
