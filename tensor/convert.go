@@ -19,6 +19,12 @@ func Convert(t *Tensor, to DType) (*Tensor, error) {
 		return out, nil
 	}
 	if t.DType == String {
+		if to.IsInt() {
+			if ints, ok := parseInts(t.Data.([]string)); ok {
+				storeInts(out, ints)
+				return out, nil
+			}
+		}
 		return out, fromStrings(out, t.Data.([]string))
 	}
 	if to == String {
@@ -182,9 +188,9 @@ func storeFloats(out *Tensor, f []float64) {
 		for i, v := range f {
 			switch out.DType {
 			case Float16:
-				d[i] = F32ToF16(float32(v))
+				d[i] = F64ToF16(v)
 			case BFloat16:
-				d[i] = F32ToBF16(float32(v))
+				d[i] = F64ToBF16(v)
 			default:
 				d[i] = uint16(f2i(v))
 			}
@@ -288,4 +294,21 @@ func ToFloat32(t *Tensor) *Tensor {
 		panic(err)
 	}
 	return c
+}
+
+// parseInts parses every string as a base-10 integer, exactly.
+func parseInts(src []string) ([]int64, bool) {
+	out := make([]int64, len(src))
+	for i, s := range src {
+		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			u, err2 := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+			if err2 != nil {
+				return nil, false
+			}
+			v = int64(u)
+		}
+		out[i] = v
+	}
+	return out, true
 }

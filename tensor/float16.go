@@ -79,3 +79,23 @@ func F32ToBF16(f float32) uint16 {
 	b += 0x7fff + (b>>16)&1
 	return uint16(b >> 16)
 }
+
+// roundToOdd converts float64 to float32 rounding toward zero and setting
+// the last bit when inexact. A second rounding of the result to a narrower
+// format (float16, bfloat16) then equals a single correct rounding of v.
+func roundToOdd(v float64) float32 {
+	f := float32(v)
+	if float64(f) == v || math.IsNaN(v) || math.IsInf(float64(f), 0) {
+		return f
+	}
+	if math.Abs(float64(f)) > math.Abs(v) {
+		f = math.Nextafter32(f, 0)
+	}
+	return math.Float32frombits(math.Float32bits(f) | 1)
+}
+
+// F64ToF16 converts float64 to half-precision bits with one rounding.
+func F64ToF16(v float64) uint16 { return F32ToF16(roundToOdd(v)) }
+
+// F64ToBF16 converts float64 to bfloat16 bits with one rounding.
+func F64ToBF16(v float64) uint16 { return F32ToBF16(roundToOdd(v)) }

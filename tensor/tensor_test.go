@@ -78,3 +78,13 @@ func TestNumElementsOverflow(t *testing.T) {
 		t.Fatal("2^40 elements accepted")
 	}
 }
+
+func TestFloat64ToHalfSingleRounding(t *testing.T) {
+	v := 1 + math.Pow(2, -11) + math.Pow(2, -40) // just above a tie: rounds up
+	if got := F64ToF16(v); got != 0x3c01 {
+		t.Fatalf("F64ToF16(%v) = %#x, want 0x3c01", v, got)
+	}
+	if got := F64ToF16(1 + math.Pow(2, -11)); got != 0x3c00 { // exact tie: even
+		t.Fatalf("tie: %#x", got)
+	}
+}

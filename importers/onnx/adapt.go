@@ -47,6 +47,7 @@ var adapters = map[string]struct {
 	"Constant":        {math.MaxInt64, constantValue},
 	"Scatter":         {math.MaxInt64, scatterToElements},
 	"Concat":          {4, concatDefaultAxis},
+	"PRelu":           {7, preluChannelSlope},
 	"BatchNormalization": {9, func(c *converter, n *graph.Node, g *graph.Graph, opset int64) ([]*graph.Node, error) {
 		if s, _ := n.AttrInt("spatial", 1); s == 0 {
 			return nil, fmt.Errorf("BatchNormalization with spatial=0 (opset %d) is not supported", opset)
@@ -408,4 +409,21 @@ func (c *converter) legacyBroadcast(n *graph.Node, g *graph.Graph) error {
 	g.Nodes = append(g.Nodes, u)
 	n.Inputs[1] = out
 	return nil
+}
+
+// preluChannelSlope: before opset 7 a slope of shape [C] applied per channel
+// (axis 1); numpy broadcasting needs it as [C,1,...,1].
+func preluChannelSlope(c *converter, n *graph.Node, g *graph.Graph, _ int64) ([]*graph.Node, error) {
+	w, ok := g.Initializers[n.Input(1)]
+	xt, known := g.TypeOf(n.Input(0))
+	if !ok || len(w.Shape) != 1 || w.Shape[0] == 1 || !known || !xt.Ranked || len(xt.Shape) < 3 {
+		return []*graph.Node{n}, nil
+	}
+	shape := make([]int, len(xt.Shape)-1)
+	for i := range shape {
+		shape[i] = 1
+	}
+	shape[0] = w.Shape[0]
+	n.Inputs[1] = c.constInput(g, n.Input(1)+"_per_channel", w.Reshape(shape...))
+	return []*graph.Node{n}, nil
 }

@@ -152,7 +152,6 @@ func externalW(location string, offset int) *onnxpb.TensorProto {
 	}
 }
 
-
 func TestExternalData(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "model")
