@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sync"
 	"unsafe"
 
 	"stride/tensor"
@@ -10,6 +11,7 @@ import (
 // Buffers freed in one Run are kept for the next, so in steady state a
 // Session allocates only what it hands back to the caller.
 type state struct {
+	mu   sync.Mutex // kernels may allocate from parallel loops
 	vals []*tensor.Tensor
 	free map[bufKey][]any
 	// refs counts the live values that share an arena buffer (views such as
@@ -45,6 +47,8 @@ func (s *Session) putState(st *state) {
 func (st *state) Alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error) {
 	n := tensor.Size(shape)
 	k := bufKey{dt, n}
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	var data any
 	if l := st.free[k]; len(l) > 0 {
 		data = l[len(l)-1]

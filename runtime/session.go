@@ -441,14 +441,17 @@ func runKernel(c *ops.Ctx, sp *step, in []*tensor.Tensor) (outs []*tensor.Tensor
 		}
 	}()
 	narrow := tensor.Undefined
+	hasF32 := false
 	for _, t := range in {
 		if t == nil {
 			continue
 		}
-		if (t.DType == tensor.Float16 || t.DType == tensor.BFloat16) && !sp.def.Native16 ||
-			t.DType == tensor.Float64 && !sp.def.Float64 {
+		if t.DType == tensor.Float32 {
+			hasF32 = true
+		}
+		if narrow == tensor.Undefined && ((t.DType == tensor.Float16 || t.DType == tensor.BFloat16) && !sp.def.Native16 ||
+			t.DType == tensor.Float64 && !sp.def.Float64) {
 			narrow = t.DType
-			break
 		}
 	}
 	if narrow == tensor.Undefined {
@@ -465,6 +468,11 @@ func runKernel(c *ops.Ctx, sp *step, in []*tensor.Tensor) (outs []*tensor.Tensor
 	outs, err = sp.kernel.Run(c, wide)
 	if err != nil {
 		return nil, err
+	}
+	// Results come back in the caller's type, unless float32 was already
+	// among the inputs: then a float32 output may be meant as such.
+	if hasF32 {
+		return outs, nil
 	}
 	for i, t := range outs {
 		if t != nil && t.DType == tensor.Float32 {

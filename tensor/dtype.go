@@ -86,3 +86,39 @@ func ParseDType(s string) (DType, bool) {
 	}
 	return Undefined, false
 }
+
+// onnxCodes maps ONNX TensorProto.DataType codes to element types. The
+// codes are facts of the ONNX format; several packages need them (Cast's
+// `to`, output_datatype attributes, the importer).
+var onnxCodes = map[int32]DType{
+	1:  Float32,
+	2:  Uint8,
+	3:  Int8,
+	4:  Uint16,
+	5:  Int16,
+	6:  Int32,
+	7:  Int64,
+	8:  String,
+	9:  Bool,
+	10: Float16,
+	11: Float64,
+	12: Uint32,
+	13: Uint64,
+	16: BFloat16,
+}
+
+// FromONNX maps an ONNX element type code to a DType.
+func FromONNX(code int32) (DType, bool) {
+	dt, ok := onnxCodes[code]
+	return dt, ok
+}
+
+// ONNXCode returns the ONNX element type code of d (0 if it has none).
+func (d DType) ONNXCode() int32 {
+	for code, dt := range onnxCodes {
+		if dt == d {
+			return code
+		}
+	}
+	return 0
+}

@@ -13,27 +13,9 @@ import (
 	"stride/tensor"
 )
 
-// dtypeCodes maps ONNX TensorProto.DataType codes to Stride element types.
-var dtypeCodes = map[int32]tensor.DType{
-	1:  tensor.Float32,
-	2:  tensor.Uint8,
-	3:  tensor.Int8,
-	4:  tensor.Uint16,
-	5:  tensor.Int16,
-	6:  tensor.Int32,
-	7:  tensor.Int64,
-	8:  tensor.String,
-	9:  tensor.Bool,
-	10: tensor.Float16,
-	11: tensor.Float64,
-	12: tensor.Uint32,
-	13: tensor.Uint64,
-	16: tensor.BFloat16,
-}
-
 // DTypeFromONNX maps an ONNX element type code to a DType.
 func DTypeFromONNX(code int32) (tensor.DType, error) {
-	if dt, ok := dtypeCodes[code]; ok {
+	if dt, ok := tensor.FromONNX(code); ok {
 		return dt, nil
 	}
 	name := onnxpb.TensorProto_DataType_name[code]
@@ -44,14 +26,7 @@ func DTypeFromONNX(code int32) (tensor.DType, error) {
 }
 
 // DTypeToONNX maps a DType to its ONNX element type code.
-func DTypeToONNX(dt tensor.DType) int32 {
-	for code, d := range dtypeCodes {
-		if d == dt {
-			return code
-		}
-	}
-	return 0
-}
+func DTypeToONNX(dt tensor.DType) int32 { return dt.ONNXCode() }
 
 // externalResolver reads external tensor data from files inside one folder.
 type externalResolver struct {
