@@ -135,6 +135,11 @@ type Allocator interface {
 	Alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error)
 }
 
+// Releaser is implemented by allocators that can take back a temporary.
+type Releaser interface {
+	Release(t *tensor.Tensor)
+}
+
 // Ctx is the context of one Run, passed to every kernel.
 type Ctx struct {
 	context.Context
@@ -160,6 +165,18 @@ func (c *Ctx) Alloc(dt tensor.DType, shape ...int) (*tensor.Tensor, error) {
 		return tensor.New(dt, shape...)
 	}
 	return c.alloc.Alloc(dt, shape)
+}
+
+// Release hands back a temporary the kernel allocated with Alloc and no
+// longer needs (it must not be returned as an output). Its memory may be
+// given to a later Alloc.
+func (c *Ctx) Release(t *tensor.Tensor) {
+	if c == nil || t == nil {
+		return
+	}
+	if r, ok := c.alloc.(Releaser); ok {
+		r.Release(t)
+	}
 }
 
 // AllocZero is Alloc with every element zeroed.

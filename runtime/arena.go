@@ -62,6 +62,19 @@ func (st *state) Alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error) {
 	return &tensor.Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: data}, nil
 }
 
+// Release implements ops.Releaser: a kernel's temporary goes back to the
+// free list unless a slot holds it.
+func (st *state) Release(t *tensor.Tensor) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := dataPtr(t.Data)
+	if c, ok := st.refs[p]; ok && c == 0 && p != nil {
+		delete(st.refs, p)
+		k := bufKey{t.DType, t.Len()}
+		st.free[k] = append(st.free[k], t.Data)
+	}
+}
+
 func (st *state) retain(t *tensor.Tensor) {
 	if p := dataPtr(t.Data); p != nil {
 		if c, ok := st.refs[p]; ok {

@@ -174,7 +174,7 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 		b.Compile = func(sub *graph.Graph) (ops.Subgraph, error) {
 			return compileSubgraph(sub, s.pool, types)
 		}
-		k, err := def.Build(b)
+		k, err := safeBuild(def, b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n.Label(), err)
 		}
@@ -187,7 +187,7 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 			st.out = append(st.out, slot(o))
 		}
 		if def.Infer != nil {
-			if outs, err := def.Infer(b, b.Types); err == nil {
+			if outs, err := safeInfer(def, b); err == nil {
 				for i, t := range outs {
 					if i < len(n.Outputs) && n.Outputs[i] != "" {
 						types[n.Outputs[i]] = t
@@ -512,4 +512,26 @@ func checkInput(v *graph.Value, t *tensor.Tensor, bound map[string]int) error {
 		}
 	}
 	return nil
+}
+
+// safeInfer runs an op's shape function; shape inference is advisory, so a
+// failure (even a panic on a malformed node) only means "unknown".
+func safeInfer(def *ops.Def, b *ops.Build) (outs []graph.Type, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			outs, err = nil, fmt.Errorf("shape inference of %s failed: %v", b.Node.Op, r)
+		}
+	}()
+	return def.Infer(b, b.Types)
+}
+
+// safeBuild prepares a kernel, turning a panic on a malformed node into an
+// error.
+func safeBuild(def *ops.Def, b *ops.Build) (k ops.Kernel, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			k, err = nil, fmt.Errorf("internal error preparing %s: %v", b.Node.Op, r)
+		}
+	}()
+	return def.Build(b)
 }

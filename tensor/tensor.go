@@ -7,9 +7,11 @@ import (
 	"strings"
 )
 
-// MaxElements bounds the number of elements of one tensor. A shape beyond it
-// comes from a corrupt or hostile file, not from a real network.
-const MaxElements = 1 << 34
+// MaxElements bounds the number of elements of one tensor (2^31: 8 GiB of
+// float32). A shape beyond it comes from a corrupt or hostile file, not from
+// a real network; refusing it early turns an out-of-memory crash into an
+// error naming the shape.
+const MaxElements = 1 << 31
 
 // ErrTooLarge is returned when a shape's element count overflows or exceeds
 // MaxElements.
