@@ -81,10 +81,18 @@ func (p *Pool) Tasks(n int, fn func(t int)) {
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var failure atomic.Pointer[panicValue]
 	// Each helper claims task indices until none are left, so uneven tasks
-	// balance themselves.
+	// balance themselves. A panic in a helper is carried back to the caller
+	// (and re-raised there) so the caller's recover sees it.
 	body := func() {
 		defer wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				failure.CompareAndSwap(nil, &panicValue{r})
+				next.Store(int64(n)) // stop handing out tasks
+			}
+		}()
 		for {
 			t := int(next.Add(1) - 1)
 			if t >= n {
@@ -111,12 +119,17 @@ func (p *Pool) Tasks(n int, fn func(t int)) {
 	for {
 		select {
 		case <-done:
+			if f := failure.Load(); f != nil {
+				panic(f.v)
+			}
 			return
 		case t := <-p.tasks:
 			t() // help with queued work instead of blocking
 		}
 	}
 }
+
+type panicValue struct{ v any }
 
 // For splits [0,n) into contiguous chunks of at least grain elements and
 // runs fn(lo,hi) on each, in parallel.

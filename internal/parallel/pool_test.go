@@ -52,3 +52,18 @@ func TestNilPoolSerial(t *testing.T) {
 		t.Fatal("nil pool")
 	}
 }
+
+func TestPanicReachesCaller(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("panic in a task was lost")
+		}
+	}()
+	p.Tasks(64, func(i int) {
+		if i == 37 {
+			panic("boom")
+		}
+	})
+}
