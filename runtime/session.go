@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"stride/graph"
 	"stride/internal/parallel"
 	"stride/ops"
+	"stride/runtime/passes"
 	"stride/tensor"
 )
 
@@ -84,11 +86,19 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 	if err := g.Validate(outerNames); err != nil {
 		return nil, err
 	}
+	orig := g
+	if cfg.optimize {
+		opt, err := passes.Optimize(g)
+		if err != nil {
+			return nil, err
+		}
+		g = opt
+	}
 	order, err := g.TopoOrder()
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{graph: g, slots: map[string]int{}, pool: cfg.pool}
+	s := &Session{graph: orig, slots: map[string]int{}, pool: cfg.pool}
 	if s.pool == nil {
 		s.pool = parallel.New(cfg.threads)
 		s.ownPool = true
@@ -341,6 +351,10 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 
 // RunList is Run with outputs in graph output order.
 func (s *Session) RunList(ctx context.Context, inputs map[string]*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return s.runList(ctx, inputs, nil)
+}
+
+func (s *Session) runList(ctx context.Context, inputs map[string]*tensor.Tensor, prof *Profile) ([]*tensor.Tensor, error) {
 	for name := range inputs {
 		if s.graph.Input(name) == nil {
 			return nil, fmt.Errorf("unknown input %q (the model's inputs are %s)", name, s.inputNames())
@@ -364,7 +378,7 @@ func (s *Session) RunList(ctx context.Context, inputs map[string]*tensor.Tensor)
 		st.vals[in.slot] = t
 	}
 	c := ops.NewCtx(ctx, s.pool, st)
-	return s.exec(c, st)
+	return s.exec(c, st, prof)
 }
 
 func (s *Session) inputNames() string {
@@ -381,7 +395,7 @@ func (s *Session) inputNames() string {
 	return out
 }
 
-func (s *Session) exec(c *ops.Ctx, st *state) ([]*tensor.Tensor, error) {
+func (s *Session) exec(c *ops.Ctx, st *state, prof *Profile) ([]*tensor.Tensor, error) {
 	for i, t := range s.consts {
 		if t != nil {
 			st.vals[i] = t
@@ -401,9 +415,16 @@ func (s *Session) exec(c *ops.Ctx, st *state) ([]*tensor.Tensor, error) {
 				vals = append(vals, st.vals[in])
 			}
 		}
+		var t0 time.Time
+		if prof != nil {
+			t0 = time.Now()
+		}
 		outs, err := runKernel(c, sp, vals)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", sp.node.Label(), err)
+		}
+		if prof != nil {
+			prof.add(i, sp.node.Name, sp.node.Op, time.Since(t0))
 		}
 		for j, o := range sp.out {
 			if o < 0 {

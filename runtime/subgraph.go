@@ -47,5 +47,5 @@ func (ss *subSession) Run(c *ops.Ctx, inputs []*tensor.Tensor, outer map[string]
 		st.vals[s.slots[name]] = t
 	}
 	// Outer values and inputs belong to the caller: never recycle them.
-	return s.exec(ops.NewCtx(c.Context, s.pool, st), st)
+	return s.exec(ops.NewCtx(c.Context, s.pool, st), st, nil)
 }
