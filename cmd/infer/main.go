@@ -1,6 +1,9 @@
 // Command infer runs, tests, inspects and benchmarks ONNX models and Caffe
 // nets with Stride's runtime, and classifies images with them.
 //
+//	infer classify [MODEL] IMAGES...
+//	infer inspect MODEL
+//	infer visualize [MODEL] IMAGE --out DIR
 //	infer run MODEL --input NAME=FILE --output-dir DIR
 //	infer test DIR...
 //
@@ -8,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "infer: interrupted")
+		return 130
+	}
 	fmt.Fprintf(stderr, "infer: %v\n", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
@@ -82,7 +90,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long: `infer runs ONNX models and Caffe nets on the CPU with Stride's pure-Go runtime.
 
 Models are .onnx files or Caffe .prototxt nets (with --weights W.caffemodel).`,
-		Example: `  infer run model.onnx --input data=x.npy --output-dir out
+		Example: `  infer classify testdata/images/fashion-mnist
+  infer inspect testdata/models/convnetjs_cifar10.onnx
+  infer visualize testdata/images/fashion-mnist/t10k-0000-ankle-boot.png --out vis
+  infer run model.onnx --input data=x.npy --output-dir out
   infer test /usr/share/libonnx-testdata/data/pytorch-converted/test_ReLU`,
 		Version:       version,
 		SilenceUsage:  true,
@@ -93,6 +104,6 @@ Models are .onnx files or Caffe .prototxt nets (with --weights W.caffemodel).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCmd(), newTestCmd())
+	root.AddCommand(newRunCmd(), newTestCmd(), newBenchCmd(), newClassifyCmd(), newInspectCmd(), newVisualizeCmd())
 	return root
 }
