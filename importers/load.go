@@ -40,8 +40,7 @@ func Detect(path string) (Format, error) {
 	return "", fmt.Errorf("%s: unknown model format (expected .onnx or a Caffe .prototxt)", path)
 }
 
-// caffeLoader is set by the Caffe importer's registration (see caffe.go) so
-// this package does not force the dependency on users of ONNX alone.
+// caffeLoader opens Caffe nets (set in caffe.go).
 var caffeLoader func(path string, o Options) (*graph.Graph, error)
 
 // Load imports a model file into an op graph.
