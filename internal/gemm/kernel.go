@@ -1,9 +1,6 @@
 package gemm
 
-import (
-	"fmt"
-	"unsafe"
-)
+import "unsafe"
 
 // kargs is the argument block of a microkernel. The assembly kernels read it
 // by fixed offsets (asmgen/main.go); TestKargsLayout keeps the two in sync.
@@ -23,6 +20,7 @@ type kargs struct {
 	kmask     [4]uint16
 	mr, n     int // rows and valid columns (the assembly kernels ignore mr)
 	ymask     [8]int32
+	astride   int // bytes between k steps of A, for the column-tail kernels
 }
 
 // Kernel flag bits (mirrored in asmgen).
@@ -39,7 +37,7 @@ const (
 )
 
 // kernelSet is one family of register-tiled microkernels. fns[nv][mr]
-// computes an mr x (nv*vl) tile with mr <= mr_max, nv*vl <= nr; every
+// computes an mr x (nv*vl) tile with mr <= ks.mr, nv*vl <= nr; every
 // kernel masks columns beyond kargs.n, so any tile shape is handled without
 // a scratch tile.
 type kernelSet struct {
@@ -49,6 +47,9 @@ type kernelSet struct {
 	nr   int    // columns of the largest tile (the B panel width)
 	vl   int    // vector length in floats; a partial B panel is padded to it
 	fns  [][]func(*kargs)
+	// tails[r] (r < vl), when present, computes the raw sums of r columns
+	// with vectors along M (see asmgen columnTail).
+	tails []func(*kargs)
 }
 
 // panelWidth is the padded width of a B panel holding nc (<= nr) columns.
@@ -56,8 +57,8 @@ func (ks *kernelSet) panelWidth(nc int) int {
 	return (nc + ks.vl - 1) / ks.vl * ks.vl
 }
 
-// setCols prepares the column masks of p for a tile with n valid columns
-// and returns the kernel for mr rows.
+// kernel prepares the column masks of p for an mr x n tile and returns the
+// kernel that computes it.
 func (ks *kernelSet) kernel(p *kargs, mr, n int) func(*kargs) {
 	p.mr, p.n = mr, n
 	nv := (n + ks.vl - 1) / ks.vl
@@ -82,8 +83,6 @@ func (ks *kernelSet) kernel(p *kargs, mr, n int) func(*kargs) {
 	}
 	return ks.fns[nv][mr]
 }
-
-func (ks *kernelSet) String() string { return fmt.Sprintf("%s(%dx%d)", ks.name, ks.mr, ks.nr) }
 
 // active is the kernel set used by new calls; kernelSets lists every set
 // usable on this machine, best first.

@@ -45,7 +45,7 @@ func kernelGo(p *kargs) {
 			}
 		}
 	}
-	finishTile(p, acc[:], goNR)
+	finishTile(p, acc[:], goNR, 1)
 }
 
 func kernelGo4x4(a, b []float32, bs int, acc *[goMR * goNR]float32) {
@@ -83,8 +83,8 @@ func kernelGo4x4(a, b []float32, bs int, acc *[goMR * goNR]float32) {
 }
 
 // finishTile applies the kernel epilogue described by p to an mr x n tile
-// of sums stored in acc with row stride stride, and writes it to C.
-func finishTile(p *kargs, acc []float32, stride int) {
+// of sums, sum (i,j) being acc[i*rs+j*cs], and writes it to C.
+func finishTile(p *kargs, acc []float32, rs, cs int) {
 	mr, n := p.mr, p.n
 	ldc, ldr := p.ldc/4, p.ldr/4
 	f := p.flags
@@ -102,7 +102,7 @@ func finishTile(p *kargs, acc []float32, stride int) {
 	act := Act(f & flagActMask >> actShift)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < n; j++ {
-			v := acc[i*stride+j]
+			v := acc[i*rs+j*cs]
 			if f&flagAlpha != 0 {
 				v *= p.alpha
 			}

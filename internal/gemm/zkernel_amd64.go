@@ -11,16 +11,10 @@ func k256m1v1(p *kargs)
 func k256m1v2(p *kargs)
 
 //go:noescape
-func k256m1v3(p *kargs)
-
-//go:noescape
 func k256m2v1(p *kargs)
 
 //go:noescape
 func k256m2v2(p *kargs)
-
-//go:noescape
-func k256m2v3(p *kargs)
 
 //go:noescape
 func k256m3v1(p *kargs)
@@ -29,16 +23,10 @@ func k256m3v1(p *kargs)
 func k256m3v2(p *kargs)
 
 //go:noescape
-func k256m3v3(p *kargs)
-
-//go:noescape
 func k256m4v1(p *kargs)
 
 //go:noescape
 func k256m4v2(p *kargs)
-
-//go:noescape
-func k256m4v3(p *kargs)
 
 //go:noescape
 func k256m5v1(p *kargs)
@@ -53,16 +41,10 @@ func k256m6v1(p *kargs)
 func k256m6v2(p *kargs)
 
 //go:noescape
-func k512m10v1(p *kargs)
-
-//go:noescape
 func k512m10v1e(p *kargs)
 
 //go:noescape
 func k512m10v2(p *kargs)
-
-//go:noescape
-func k512m11v1(p *kargs)
 
 //go:noescape
 func k512m11v1e(p *kargs)
@@ -71,16 +53,10 @@ func k512m11v1e(p *kargs)
 func k512m11v2(p *kargs)
 
 //go:noescape
-func k512m12v1(p *kargs)
-
-//go:noescape
 func k512m12v1e(p *kargs)
 
 //go:noescape
 func k512m12v2(p *kargs)
-
-//go:noescape
-func k512m13v1(p *kargs)
 
 //go:noescape
 func k512m13v1e(p *kargs)
@@ -89,31 +65,10 @@ func k512m13v1e(p *kargs)
 func k512m13v2(p *kargs)
 
 //go:noescape
-func k512m14v1(p *kargs)
-
-//go:noescape
 func k512m14v1e(p *kargs)
 
 //go:noescape
 func k512m14v2(p *kargs)
-
-//go:noescape
-func k512m15v1e(p *kargs)
-
-//go:noescape
-func k512m16v1e(p *kargs)
-
-//go:noescape
-func k512m17v1e(p *kargs)
-
-//go:noescape
-func k512m18v1e(p *kargs)
-
-//go:noescape
-func k512m19v1e(p *kargs)
-
-//go:noescape
-func k512m1v1(p *kargs)
 
 //go:noescape
 func k512m1v1e(p *kargs)
@@ -122,55 +77,10 @@ func k512m1v1e(p *kargs)
 func k512m1v2(p *kargs)
 
 //go:noescape
-func k512m1v3(p *kargs)
-
-//go:noescape
-func k512m1v4(p *kargs)
-
-//go:noescape
-func k512m20v1e(p *kargs)
-
-//go:noescape
-func k512m21v1e(p *kargs)
-
-//go:noescape
-func k512m22v1e(p *kargs)
-
-//go:noescape
-func k512m23v1e(p *kargs)
-
-//go:noescape
-func k512m24v1e(p *kargs)
-
-//go:noescape
-func k512m25v1e(p *kargs)
-
-//go:noescape
-func k512m26v1e(p *kargs)
-
-//go:noescape
-func k512m27v1e(p *kargs)
-
-//go:noescape
-func k512m28v1e(p *kargs)
-
-//go:noescape
-func k512m2v1(p *kargs)
-
-//go:noescape
 func k512m2v1e(p *kargs)
 
 //go:noescape
 func k512m2v2(p *kargs)
-
-//go:noescape
-func k512m2v3(p *kargs)
-
-//go:noescape
-func k512m2v4(p *kargs)
-
-//go:noescape
-func k512m3v1(p *kargs)
 
 //go:noescape
 func k512m3v1e(p *kargs)
@@ -179,28 +89,10 @@ func k512m3v1e(p *kargs)
 func k512m3v2(p *kargs)
 
 //go:noescape
-func k512m3v3(p *kargs)
-
-//go:noescape
-func k512m3v4(p *kargs)
-
-//go:noescape
-func k512m4v1(p *kargs)
-
-//go:noescape
 func k512m4v1e(p *kargs)
 
 //go:noescape
 func k512m4v2(p *kargs)
-
-//go:noescape
-func k512m4v3(p *kargs)
-
-//go:noescape
-func k512m4v4(p *kargs)
-
-//go:noescape
-func k512m5v1(p *kargs)
 
 //go:noescape
 func k512m5v1e(p *kargs)
@@ -209,28 +101,10 @@ func k512m5v1e(p *kargs)
 func k512m5v2(p *kargs)
 
 //go:noescape
-func k512m5v3(p *kargs)
-
-//go:noescape
-func k512m5v4(p *kargs)
-
-//go:noescape
-func k512m6v1(p *kargs)
-
-//go:noescape
 func k512m6v1e(p *kargs)
 
 //go:noescape
 func k512m6v2(p *kargs)
-
-//go:noescape
-func k512m6v3(p *kargs)
-
-//go:noescape
-func k512m6v4(p *kargs)
-
-//go:noescape
-func k512m7v1(p *kargs)
 
 //go:noescape
 func k512m7v1e(p *kargs)
@@ -239,28 +113,64 @@ func k512m7v1e(p *kargs)
 func k512m7v2(p *kargs)
 
 //go:noescape
-func k512m7v3(p *kargs)
-
-//go:noescape
-func k512m8v1(p *kargs)
-
-//go:noescape
 func k512m8v1e(p *kargs)
 
 //go:noescape
 func k512m8v2(p *kargs)
 
 //go:noescape
-func k512m8v3(p *kargs)
-
-//go:noescape
-func k512m9v1(p *kargs)
-
-//go:noescape
 func k512m9v1e(p *kargs)
 
 //go:noescape
 func k512m9v2(p *kargs)
+
+//go:noescape
+func transpose16x16(dst, src *float32, srcStride, dstStride, rows, chunks int, mask uint16)
+
+//go:noescape
+func ktail512r1(p *kargs)
+
+//go:noescape
+func ktail512r2(p *kargs)
+
+//go:noescape
+func ktail512r3(p *kargs)
+
+//go:noescape
+func ktail512r4(p *kargs)
+
+//go:noescape
+func ktail512r5(p *kargs)
+
+//go:noescape
+func ktail512r6(p *kargs)
+
+//go:noescape
+func ktail512r7(p *kargs)
+
+//go:noescape
+func ktail512r8(p *kargs)
+
+//go:noescape
+func ktail512r9(p *kargs)
+
+//go:noescape
+func ktail512r10(p *kargs)
+
+//go:noescape
+func ktail512r11(p *kargs)
+
+//go:noescape
+func ktail512r12(p *kargs)
+
+//go:noescape
+func ktail512r13(p *kargs)
+
+//go:noescape
+func ktail512r14(p *kargs)
+
+//go:noescape
+func ktail512r15(p *kargs)
 
 var kernelsAvx512x14x32 = &kernelSet{
 	name: "avx512-14x32",
@@ -270,63 +180,10 @@ var kernelsAvx512x14x32 = &kernelSet{
 	vl:   16,
 	fns: [][]func(*kargs){
 		nil,
-		{nil, k512m1v1, k512m2v1, k512m3v1, k512m4v1, k512m5v1, k512m6v1, k512m7v1, k512m8v1, k512m9v1, k512m10v1, k512m11v1, k512m12v1, k512m13v1, k512m14v1},
+		{nil, k512m1v1e, k512m2v1e, k512m3v1e, k512m4v1e, k512m5v1e, k512m6v1e, k512m7v1e, k512m8v1e, k512m9v1e, k512m10v1e, k512m11v1e, k512m12v1e, k512m13v1e, k512m14v1e},
 		{nil, k512m1v2, k512m2v2, k512m3v2, k512m4v2, k512m5v2, k512m6v2, k512m7v2, k512m8v2, k512m9v2, k512m10v2, k512m11v2, k512m12v2, k512m13v2, k512m14v2},
 	},
-}
-
-var kernelsAvx512x12x32 = &kernelSet{
-	name: "avx512-12x32",
-	isa:  "avx512",
-	mr:   12,
-	nr:   32,
-	vl:   16,
-	fns: [][]func(*kargs){
-		nil,
-		{nil, k512m1v1, k512m2v1, k512m3v1, k512m4v1, k512m5v1, k512m6v1, k512m7v1, k512m8v1, k512m9v1, k512m10v1, k512m11v1, k512m12v1},
-		{nil, k512m1v2, k512m2v2, k512m3v2, k512m4v2, k512m5v2, k512m6v2, k512m7v2, k512m8v2, k512m9v2, k512m10v2, k512m11v2, k512m12v2},
-	},
-}
-
-var kernelsAvx512x8x48 = &kernelSet{
-	name: "avx512-8x48",
-	isa:  "avx512",
-	mr:   8,
-	nr:   48,
-	vl:   16,
-	fns: [][]func(*kargs){
-		nil,
-		{nil, k512m1v1, k512m2v1, k512m3v1, k512m4v1, k512m5v1, k512m6v1, k512m7v1, k512m8v1},
-		{nil, k512m1v2, k512m2v2, k512m3v2, k512m4v2, k512m5v2, k512m6v2, k512m7v2, k512m8v2},
-		{nil, k512m1v3, k512m2v3, k512m3v3, k512m4v3, k512m5v3, k512m6v3, k512m7v3, k512m8v3},
-	},
-}
-
-var kernelsAvx512x6x64 = &kernelSet{
-	name: "avx512-6x64",
-	isa:  "avx512",
-	mr:   6,
-	nr:   64,
-	vl:   16,
-	fns: [][]func(*kargs){
-		nil,
-		{nil, k512m1v1, k512m2v1, k512m3v1, k512m4v1, k512m5v1, k512m6v1},
-		{nil, k512m1v2, k512m2v2, k512m3v2, k512m4v2, k512m5v2, k512m6v2},
-		{nil, k512m1v3, k512m2v3, k512m3v3, k512m4v3, k512m5v3, k512m6v3},
-		{nil, k512m1v4, k512m2v4, k512m3v4, k512m4v4, k512m5v4, k512m6v4},
-	},
-}
-
-var kernelsAvx512x28x16 = &kernelSet{
-	name: "avx512-28x16",
-	isa:  "avx512",
-	mr:   28,
-	nr:   16,
-	vl:   16,
-	fns: [][]func(*kargs){
-		nil,
-		{nil, k512m1v1e, k512m2v1e, k512m3v1e, k512m4v1e, k512m5v1e, k512m6v1e, k512m7v1e, k512m8v1e, k512m9v1e, k512m10v1e, k512m11v1e, k512m12v1e, k512m13v1e, k512m14v1e, k512m15v1e, k512m16v1e, k512m17v1e, k512m18v1e, k512m19v1e, k512m20v1e, k512m21v1e, k512m22v1e, k512m23v1e, k512m24v1e, k512m25v1e, k512m26v1e, k512m27v1e, k512m28v1e},
-	},
+	tails: []func(*kargs){nil, ktail512r1, ktail512r2, ktail512r3, ktail512r4, ktail512r5, ktail512r6, ktail512r7, ktail512r8, ktail512r9, ktail512r10, ktail512r11, ktail512r12, ktail512r13, ktail512r14, ktail512r15},
 }
 
 var kernelsAvx2x6x16 = &kernelSet{
@@ -342,18 +199,4 @@ var kernelsAvx2x6x16 = &kernelSet{
 	},
 }
 
-var kernelsAvx2x4x24 = &kernelSet{
-	name: "avx2-4x24",
-	isa:  "avx2",
-	mr:   4,
-	nr:   24,
-	vl:   8,
-	fns: [][]func(*kargs){
-		nil,
-		{nil, k256m1v1, k256m2v1, k256m3v1, k256m4v1},
-		{nil, k256m1v2, k256m2v2, k256m3v2, k256m4v2},
-		{nil, k256m1v3, k256m2v3, k256m3v3, k256m4v3},
-	},
-}
-
-var generatedSets = []*kernelSet{kernelsAvx512x14x32, kernelsAvx512x12x32, kernelsAvx512x8x48, kernelsAvx512x6x64, kernelsAvx512x28x16, kernelsAvx2x6x16, kernelsAvx2x4x24}
+var generatedSets = []*kernelSet{kernelsAvx512x14x32, kernelsAvx2x6x16}

@@ -1,0 +1,203 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func dot4(r0, r1, r2, r3, x *float32, k int, y *[4]float32)
+// y[i] = dot(ri[0:k], x[0:k]). Two accumulators per row hide the FMA
+// latency; the k%16 tail uses masked loads so nothing past k is read.
+TEXT ·dot4(SB), NOSPLIT, $0-56
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), R9
+	MOVQ r2+16(FP), R10
+	MOVQ r3+24(FP), R11
+	MOVQ x+32(FP), DX
+	MOVQ k+40(FP), CX
+	MOVQ y+48(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	XORQ AX, AX
+	CMPQ CX, $32
+	JLT one
+
+loop32:
+	VMOVUPS (DX)(AX*1), Z8
+	VMOVUPS 64(DX)(AX*1), Z9
+	VFMADD231PS (SI)(AX*1), Z8, Z0
+	VFMADD231PS (R9)(AX*1), Z8, Z1
+	VFMADD231PS (R10)(AX*1), Z8, Z2
+	VFMADD231PS (R11)(AX*1), Z8, Z3
+	VFMADD231PS 64(SI)(AX*1), Z9, Z4
+	VFMADD231PS 64(R9)(AX*1), Z9, Z5
+	VFMADD231PS 64(R10)(AX*1), Z9, Z6
+	VFMADD231PS 64(R11)(AX*1), Z9, Z7
+	ADDQ $128, AX
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE loop32
+
+one:
+	CMPQ CX, $16
+	JLT tail
+	VMOVUPS (DX)(AX*1), Z8
+	VFMADD231PS (SI)(AX*1), Z8, Z0
+	VFMADD231PS (R9)(AX*1), Z8, Z1
+	VFMADD231PS (R10)(AX*1), Z8, Z2
+	VFMADD231PS (R11)(AX*1), Z8, Z3
+	ADDQ $64, AX
+	SUBQ $16, CX
+
+tail:
+	TESTQ CX, CX
+	JEQ reduce
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K1
+	VMOVUPS.Z (DX)(AX*1), K1, Z8
+	VMOVUPS.Z (SI)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS.Z (R9)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z5
+	VMOVUPS.Z (R10)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z6
+	VMOVUPS.Z (R11)(AX*1), K1, Z9
+	VFMADD231PS Z9, Z8, Z7
+
+reduce:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	// Fold 512 -> 256 -> 128 bits, then transpose-add the four rows.
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS Y8, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPS Y9, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y10
+	VADDPS Y10, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y11
+	VADDPS Y11, Y3, Y3
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS X8, X0, X0
+	VEXTRACTF128 $1, Y1, X9
+	VADDPS X9, X1, X1
+	VEXTRACTF128 $1, Y2, X10
+	VADDPS X10, X2, X2
+	VEXTRACTF128 $1, Y3, X11
+	VADDPS X11, X3, X3
+	VHADDPS X1, X0, X0
+	VHADDPS X3, X2, X2
+	VHADDPS X2, X0, X0
+	VMOVUPS X0, (DI)
+	VZEROUPPER
+	RET
+
+// func dot4avx2(r0, r1, r2, r3, x *float32, k int, y *[4]float32)
+// dot4 for AVX2+FMA; the k%8 tail uses VMASKMOVPS loads.
+TEXT ·dot4avx2(SB), NOSPLIT, $0-56
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), R9
+	MOVQ r2+16(FP), R10
+	MOVQ r3+24(FP), R11
+	MOVQ x+32(FP), DX
+	MOVQ k+40(FP), CX
+	MOVQ y+48(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+	CMPQ CX, $16
+	JLT one
+
+loop16:
+	VMOVUPS (DX)(AX*1), Y8
+	VMOVUPS 32(DX)(AX*1), Y9
+	VFMADD231PS (SI)(AX*1), Y8, Y0
+	VFMADD231PS (R9)(AX*1), Y8, Y1
+	VFMADD231PS (R10)(AX*1), Y8, Y2
+	VFMADD231PS (R11)(AX*1), Y8, Y3
+	VFMADD231PS 32(SI)(AX*1), Y9, Y4
+	VFMADD231PS 32(R9)(AX*1), Y9, Y5
+	VFMADD231PS 32(R10)(AX*1), Y9, Y6
+	VFMADD231PS 32(R11)(AX*1), Y9, Y7
+	ADDQ $64, AX
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE loop16
+
+one:
+	CMPQ CX, $8
+	JLT tail
+	VMOVUPS (DX)(AX*1), Y8
+	VFMADD231PS (SI)(AX*1), Y8, Y0
+	VFMADD231PS (R9)(AX*1), Y8, Y1
+	VFMADD231PS (R10)(AX*1), Y8, Y2
+	VFMADD231PS (R11)(AX*1), Y8, Y3
+	ADDQ $32, AX
+	SUBQ $8, CX
+
+tail:
+	TESTQ CX, CX
+	JEQ reduce
+	// Mask of CX leading lanes: 8 ones then 8 zeros, read from 8-CX.
+	LEAQ tailmask<>(SB), BX
+	NEGQ CX
+	VMOVDQU 32(BX)(CX*4), Y10
+	VMASKMOVPS (DX)(AX*1), Y10, Y8
+	VMASKMOVPS (SI)(AX*1), Y10, Y9
+	VFMADD231PS Y9, Y8, Y4
+	VMASKMOVPS (R9)(AX*1), Y10, Y9
+	VFMADD231PS Y9, Y8, Y5
+	VMASKMOVPS (R10)(AX*1), Y10, Y9
+	VFMADD231PS Y9, Y8, Y6
+	VMASKMOVPS (R11)(AX*1), Y10, Y9
+	VFMADD231PS Y9, Y8, Y7
+
+reduce:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VEXTRACTF128 $1, Y0, X8
+	VADDPS X8, X0, X0
+	VEXTRACTF128 $1, Y1, X9
+	VADDPS X9, X1, X1
+	VEXTRACTF128 $1, Y2, X10
+	VADDPS X10, X2, X2
+	VEXTRACTF128 $1, Y3, X11
+	VADDPS X11, X3, X3
+	VHADDPS X1, X0, X0
+	VHADDPS X3, X2, X2
+	VHADDPS X2, X0, X0
+	VMOVUPS X0, (DI)
+	VZEROUPPER
+	RET
+
+DATA tailmask<>+0(SB)/4, $0xffffffff
+DATA tailmask<>+4(SB)/4, $0xffffffff
+DATA tailmask<>+8(SB)/4, $0xffffffff
+DATA tailmask<>+12(SB)/4, $0xffffffff
+DATA tailmask<>+16(SB)/4, $0xffffffff
+DATA tailmask<>+20(SB)/4, $0xffffffff
+DATA tailmask<>+24(SB)/4, $0xffffffff
+DATA tailmask<>+28(SB)/4, $0xffffffff
+DATA tailmask<>+32(SB)/4, $0
+DATA tailmask<>+36(SB)/4, $0
+DATA tailmask<>+40(SB)/4, $0
+DATA tailmask<>+44(SB)/4, $0
+DATA tailmask<>+48(SB)/4, $0
+DATA tailmask<>+52(SB)/4, $0
+DATA tailmask<>+56(SB)/4, $0
+DATA tailmask<>+60(SB)/4, $0
+GLOBL tailmask<>(SB), RODATA|NOPTR, $64
