@@ -7,7 +7,11 @@ import (
 
 func init() {
 	caffeLoader = func(path string, o Options) (*graph.Graph, error) {
-		net, err := caffe.Import(path, caffe.Options{Weights: o.Weights, Seed: o.Seed})
+		opts := caffe.Options{Weights: o.Weights, Seed: o.Seed, InputShapes: o.InputShapes}
+		if o.Train {
+			opts.Phase = caffe.Train
+		}
+		net, err := caffe.Import(path, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,11 @@ type Options struct {
 	Weights string
 	// Seed seeds filler initialisation when Weights is empty.
 	Seed int64
+	// InputShapes sets the shapes of a Caffe net's inputs by blob name (Data
+	// layers read theirs from a database Stride does not open).
+	InputShapes map[string][]int
+	// Train imports a Caffe net in its TRAIN phase instead of TEST.
+	Train bool
 }
 
 // Format names a model file format.

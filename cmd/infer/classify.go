@@ -122,8 +122,8 @@ func (f *classifyFlags) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if f.output != "" {
-		if err := selectOutputs(g, []string{f.output}); err != nil {
-			return usageError{err}
+		if g, err = g.WithOutputs([]string{f.output}); err != nil {
+			return usagef("--output: %v", err)
 		}
 	}
 	in, prep, desc, err := f.pf.build(g, name, caffe)

@@ -43,8 +43,14 @@ for a Caffe net a name is a blob, holding its value after the forward pass.`,
 				return err
 			}
 			if outputs != "" {
-				if err := selectOutputs(g, strings.Split(outputs, ",")); err != nil {
-					return usageError{err}
+				var names []string
+				for _, n := range strings.Split(outputs, ",") {
+					if n = strings.TrimSpace(n); n != "" {
+						names = append(names, n)
+					}
+				}
+				if g, err = g.WithOutputs(names); err != nil {
+					return usagef("--outputs: %v (see 'infer inspect')", err)
 				}
 			}
 			feeds, err := readFeeds(g, inputs)
@@ -98,42 +104,6 @@ for a Caffe net a name is a blob, holding its value after the forward pass.`,
 	cmd.Flags().BoolVar(&writeNpy, "npy", false, "also write output_K.npy")
 	cmd.Flags().BoolVar(&printVals, "print", false, "print the first values of each output")
 	return cmd
-}
-
-// selectOutputs makes the named values the graph's outputs.
-func selectOutputs(g *graph.Graph, names []string) error {
-	defined := map[string]bool{}
-	for _, v := range g.Inputs {
-		defined[v.Name] = true
-	}
-	for n := range g.Initializers {
-		defined[n] = true
-	}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			defined[o] = true
-		}
-	}
-	var outs []*graph.Value
-	for _, name := range names {
-		name = strings.TrimSpace(name)
-		if name == "" {
-			continue
-		}
-		if !defined[name] {
-			return fmt.Errorf("--outputs: the model has no value named %q (see 'infer inspect')", name)
-		}
-		v := &graph.Value{Name: name}
-		if t, ok := g.TypeOf(name); ok {
-			v.Type = t
-		}
-		outs = append(outs, v)
-	}
-	if len(outs) == 0 {
-		return fmt.Errorf("--outputs names no values")
-	}
-	g.Outputs = outs
-	return nil
 }
 
 // readFeeds reads NAME=FILE arguments.

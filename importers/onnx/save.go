@@ -3,12 +3,12 @@ package onnx
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
 
 	"stride/graph"
+	"stride/internal/atomicfile"
 	"stride/proto/onnxpb"
 	"stride/tensor"
 )
@@ -216,39 +216,7 @@ func Save(g *graph.Graph, path string) error {
 
 // WriteFileAtomic writes data to path through a synced temporary file and a
 // rename, so readers see the old file or the new one, never a torn one.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // ReadTensorFile reads a serialized TensorProto (.pb, as in the ONNX test
 // data layout) and returns its name and value.

@@ -23,7 +23,6 @@ import (
 
 	"stride/importers/caffe"
 	"stride/importers/onnx"
-	"stride/tensor"
 	"stride/tensor/npy"
 )
 
@@ -177,5 +176,4 @@ func hashWeights(n *caffe.Net, gain float64) {
 			}
 		}
 	}
-	_ = tensor.Float32
 }
