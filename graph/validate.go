@@ -54,15 +54,19 @@ func (g *Graph) Validate(outer map[string]bool) error {
 				return fmt.Errorf("%s: input %q is not defined by any node, input or initializer", n.Label(), in)
 			}
 		}
-		scope := map[string]bool{}
-		for k := range outer {
-			scope[k] = true
-		}
-		for k := range defined {
-			scope[k] = true
-		}
 		for name, a := range n.Attrs {
-			for _, sub := range a.Subgraphs() {
+			subs := a.Subgraphs()
+			if len(subs) == 0 {
+				continue
+			}
+			scope := map[string]bool{}
+			for k := range outer {
+				scope[k] = true
+			}
+			for k := range defined {
+				scope[k] = true
+			}
+			for _, sub := range subs {
 				if err := sub.Validate(scope); err != nil {
 					return fmt.Errorf("%s: subgraph %q: %w", n.Label(), name, err)
 				}

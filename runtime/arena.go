@@ -24,7 +24,7 @@ type bufKey struct {
 	n  int
 }
 
-func (s *Session) getState() *state {
+func (s *plan) getState() *state {
 	if v := s.states.Get(); v != nil {
 		st := v.(*state)
 		clear(st.vals)
@@ -37,7 +37,7 @@ func (s *Session) getState() *state {
 	}
 }
 
-func (s *Session) putState(st *state) {
+func (s *plan) putState(st *state) {
 	clear(st.vals)
 	clear(st.refs)
 	s.states.Put(st)

@@ -14,7 +14,7 @@ import (
 // BenchmarkModels runs the models committed in testdata (batch 1) with one
 // and two threads. allocs/op shows what a steady-state Run allocates.
 func BenchmarkModels(b *testing.B) {
-	dirs, _ := filepath.Glob("../testdata/models/torchvision/*")
+	dirs, _ := filepath.Glob("../testdata/models/torchvision/*_opset*")
 	for _, dir := range dirs {
 		m, err := onnx.Load(filepath.Join(dir, "model.onnx"))
 		if err != nil {

@@ -38,8 +38,28 @@ func WithOptimize(on bool) Option { return func(c *config) { c.optimize = on } }
 // withPool shares a pool (subgraphs use their parent's).
 func withPool(p *parallel.Pool) Option { return func(c *config) { c.pool = p } }
 
-// Session is a graph prepared for execution.
+// Session is a graph prepared for execution. Besides the plan for the
+// graph as declared (symbolic dims such as the batch left open), it keeps
+// plans specialised to the input shapes it has seen: with every shape known,
+// shape computations fold into constants and more ops fuse.
 type Session struct {
+	graph   *graph.Graph
+	cfg     config
+	pool    *parallel.Pool
+	ownPool bool
+	generic *plan
+
+	mu    sync.Mutex
+	specs map[string]*plan // by input shape signature
+	order []string         // specs in insertion order, for eviction
+}
+
+// maxSpecialised bounds the plans a Session keeps per input-shape signature.
+const maxSpecialised = 8
+
+// plan is a graph compiled for execution: a kernel per node in dependency
+// order, constants folded, value lifetimes known.
+type plan struct {
 	graph   *graph.Graph
 	steps   []step
 	slots   map[string]int
@@ -49,9 +69,8 @@ type Session struct {
 	// lastUse[slot] is the index of the last step reading the slot, or -1.
 	lastUse []int
 	pool    *parallel.Pool
-	ownPool bool
 	states  sync.Pool
-	outer   []string // outer-scope names, for subgraph sessions
+	outer   []string // outer-scope names, for subgraph plans
 }
 
 type step struct {
@@ -75,10 +94,24 @@ func NewSession(g *graph.Graph, opts ...Option) (*Session, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return newSession(g, cfg, nil)
+	s := &Session{graph: g, cfg: cfg, pool: cfg.pool, specs: map[string]*plan{}}
+	if s.pool == nil {
+		s.pool = parallel.New(cfg.threads)
+		s.ownPool = true
+		s.cfg.pool = s.pool
+	}
+	p, err := newPlan(g, s.cfg, nil, nil)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.generic = p
+	return s, nil
 }
 
-func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Session, error) {
+// newPlan compiles g. outer types the outer-scope values of a subgraph;
+// shapes, when given, fixes the input shapes the plan is specialised to.
+func newPlan(g *graph.Graph, cfg config, outer map[string]graph.Type, shapes map[string][]int) (*plan, error) {
 	outerNames := map[string]bool{}
 	for k := range outer {
 		outerNames[k] = true
@@ -87,6 +120,9 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 		return nil, err
 	}
 	orig := g
+	if shapes != nil {
+		g = withInputShapes(g, shapes)
+	}
 	if cfg.optimize {
 		opt, err := passes.Optimize(g)
 		if err != nil {
@@ -98,11 +134,7 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{graph: orig, slots: map[string]int{}, pool: cfg.pool}
-	if s.pool == nil {
-		s.pool = parallel.New(cfg.threads)
-		s.ownPool = true
-	}
+	s := &plan{graph: orig, slots: map[string]int{}, pool: cfg.pool}
 	slot := func(name string) int {
 		if i, ok := s.slots[name]; ok {
 			return i
@@ -183,6 +215,13 @@ func newSession(g *graph.Graph, cfg config, outer map[string]graph.Type) (*Sessi
 		b.Implicit = implicit
 		b.Compile = func(sub *graph.Graph) (ops.Subgraph, error) {
 			return compileSubgraph(sub, s.pool, types)
+		}
+		if cfg.optimize {
+			if t := foldShapeOf(n, b.Types); t != nil {
+				s.consts[slot(n.Outputs[0])] = t
+				types[n.Outputs[0]] = graph.TensorType(t.DType, t.Shape...)
+				continue
+			}
 		}
 		k, err := safeBuild(def, b)
 		if err != nil {
@@ -277,7 +316,7 @@ func sortStrings(s []string) {
 }
 
 // planLifetimes records, for each step, which slots die after it.
-func (s *Session) planLifetimes() {
+func (s *plan) planLifetimes() {
 	s.lastUse = make([]int, len(s.consts))
 	for i := range s.lastUse {
 		s.lastUse[i] = -1
@@ -321,6 +360,67 @@ func (s *Session) Close() {
 	}
 }
 
+// planFor returns the plan for a run whose inputs have the given shapes:
+// a specialised one when the graph leaves input dims open and optimisation
+// is on, else the generic one.
+func (s *Session) planFor(inputs map[string]*tensor.Tensor) *plan {
+	if !s.cfg.optimize {
+		return s.generic
+	}
+	open := false
+	for _, v := range s.graph.Inputs {
+		if _, static := v.Type.Static(); !static {
+			open = true
+			break
+		}
+	}
+	if !open {
+		return s.generic
+	}
+	var sig []byte
+	shapes := make(map[string][]int, len(s.graph.Inputs))
+	for _, v := range s.graph.Inputs {
+		t := inputs[v.Name]
+		if t == nil {
+			return s.generic // a defaulted input: keep it simple
+		}
+		shapes[v.Name] = t.Shape
+		sig = fmt.Appendf(sig, "%v;", t.Shape)
+	}
+	key := string(sig)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.specs[key]; ok {
+		return p
+	}
+	p, err := newPlan(s.graph, s.cfg, nil, shapes)
+	if err != nil {
+		p = s.generic // specialising is an optimisation; the generic plan still runs
+	}
+	if len(s.order) == maxSpecialised {
+		delete(s.specs, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.specs[key] = p
+	s.order = append(s.order, key)
+	return p
+}
+
+// withInputShapes returns a copy of g whose inputs have the given static
+// shapes.
+func withInputShapes(g *graph.Graph, shapes map[string][]int) *graph.Graph {
+	c := *g
+	c.Inputs = make([]*graph.Value, len(g.Inputs))
+	for i, v := range g.Inputs {
+		nv := *v
+		if sh, ok := shapes[v.Name]; ok {
+			nv.Type = graph.TensorType(v.Type.DType, sh...)
+		}
+		c.Inputs[i] = &nv
+	}
+	return &c
+}
+
 // Graph returns the graph the Session runs.
 func (s *Session) Graph() *graph.Graph { return s.graph }
 
@@ -360,25 +460,30 @@ func (s *Session) runList(ctx context.Context, inputs map[string]*tensor.Tensor,
 			return nil, fmt.Errorf("unknown input %q (the model's inputs are %s)", name, s.inputNames())
 		}
 	}
-	st := s.getState()
-	defer s.putState(st)
+	feeds := make(map[string]*tensor.Tensor, len(s.graph.Inputs))
 	bound := map[string]int{}
-	for _, in := range s.inputs {
-		t, ok := inputs[in.value.Name]
+	for _, v := range s.graph.Inputs {
+		t, ok := inputs[v.Name]
 		if !ok || t == nil {
-			if d, has := s.graph.Initializers[in.value.Name]; has {
+			if d, has := s.graph.Initializers[v.Name]; has {
 				t = d
 			} else {
-				return nil, fmt.Errorf("missing input %q (%v)", in.value.Name, in.value.Type)
+				return nil, fmt.Errorf("missing input %q (%v)", v.Name, v.Type)
 			}
 		}
-		if err := checkInput(in.value, t, bound); err != nil {
+		if err := checkInput(v, t, bound); err != nil {
 			return nil, err
 		}
-		st.vals[in.slot] = t
+		feeds[v.Name] = t
+	}
+	p := s.planFor(inputs)
+	st := p.getState()
+	defer p.putState(st)
+	for _, in := range p.inputs {
+		st.vals[in.slot] = feeds[in.value.Name]
 	}
 	c := ops.NewCtx(ctx, s.pool, st)
-	return s.exec(c, st, prof)
+	return p.exec(c, st, prof)
 }
 
 func (s *Session) inputNames() string {
@@ -395,7 +500,7 @@ func (s *Session) inputNames() string {
 	return out
 }
 
-func (s *Session) exec(c *ops.Ctx, st *state, prof *Profile) ([]*tensor.Tensor, error) {
+func (s *plan) exec(c *ops.Ctx, st *state, prof *Profile) ([]*tensor.Tensor, error) {
 	for i, t := range s.consts {
 		if t != nil {
 			st.vals[i] = t
@@ -555,4 +660,38 @@ func safeBuild(def *ops.Def, b *ops.Build) (k ops.Kernel, err error) {
 		}
 	}()
 	return def.Build(b)
+}
+
+// foldShapeOf evaluates Shape and Size at load when the input's shape is
+// fully known, so the shape arithmetic behind Reshape and friends folds
+// into constants.
+func foldShapeOf(n *graph.Node, types []graph.Type) *tensor.Tensor {
+	if n.Domain != "" || (n.Op != "Shape" && n.Op != "Size") || len(types) != 1 || len(n.Outputs) != 1 {
+		return nil
+	}
+	dims, ok := types[0].Static()
+	if !ok {
+		return nil
+	}
+	if n.Op == "Size" {
+		return tensor.Scalar(int64(tensor.Size(dims)))
+	}
+	start, err1 := n.AttrInt("start", 0)
+	end, err2 := n.AttrInt("end", int64(len(dims)))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	r := int64(len(dims))
+	clamp := func(v int64) int64 {
+		if v < 0 {
+			v += r
+		}
+		return min(max(v, 0), r)
+	}
+	start, end = clamp(start), clamp(end)
+	out := []int64{}
+	for _, d := range dims[start:max(start, end)] {
+		out = append(out, int64(d))
+	}
+	return tensor.From([]int{len(out)}, out)
 }

@@ -148,8 +148,8 @@ func TestConstantFolding(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if len(s.steps) != 1 {
-		t.Fatalf("%d steps after folding, want 1", len(s.steps))
+	if len(s.generic.steps) != 1 {
+		t.Fatalf("%d steps after folding, want 1", len(s.generic.steps))
 	}
 	out, err := s.Run(context.Background(), map[string]*tensor.Tensor{"x": tensor.Zeros(tensor.Float32, 1, 2)})
 	if err != nil {
@@ -160,8 +160,8 @@ func TestConstantFolding(t *testing.T) {
 	}
 	s2, _ := NewSession(g, WithOptimize(false))
 	defer s2.Close()
-	if len(s2.steps) != 3 {
-		t.Fatalf("optimize=false folded anyway: %d steps", len(s2.steps))
+	if len(s2.generic.steps) != 3 {
+		t.Fatalf("optimize=false folded anyway: %d steps", len(s2.generic.steps))
 	}
 }
 
@@ -259,5 +259,39 @@ func TestUnknownOp(t *testing.T) {
 	_, err := NewSession(g)
 	if err == nil || !strings.Contains(err.Error(), `unsupported op type "NoSuchOp"`) || !strings.Contains(err.Error(), "n1") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSpecialisedPlans(t *testing.T) {
+	// y = Reshape(AddOne(x), Shape(x)): with x's batch dim symbolic the
+	// Shape node runs each time; a plan specialised to the fed shape folds it.
+	g := chainGraph(1)
+	g.Opsets[""] = 17
+	g.Nodes = append(g.Nodes,
+		&graph.Node{Name: "shape", Op: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+		&graph.Node{Name: "reshape", Op: "Reshape", Inputs: []string{"v0", "s"}, Outputs: []string{"y"}})
+	g.Outputs = []*graph.Value{{Name: "y"}}
+	s, err := NewSession(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []int{1, 3, 1} {
+		x := tensor.Zeros(tensor.Float32, n, 2)
+		out, err := s.Run(context.Background(), map[string]*tensor.Tensor{"x": x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y := out["y"]; y.Shape[0] != n || y.F32()[0] != 1 {
+			t.Fatalf("batch %d: %v", n, y)
+		}
+	}
+	if len(s.specs) != 2 {
+		t.Fatalf("%d specialised plans, want 2", len(s.specs))
+	}
+	for _, p := range s.specs {
+		if len(p.steps) >= len(s.generic.steps) {
+			t.Fatalf("specialised plan has %d steps, generic %d: Shape not folded", len(p.steps), len(s.generic.steps))
+		}
 	}
 }

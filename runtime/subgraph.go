@@ -12,7 +12,7 @@ import (
 // subSession runs the body of an If, Loop or Scan node. It shares the
 // parent's worker pool and reads outer-scope values by name.
 type subSession struct {
-	s *Session
+	s *plan
 }
 
 func compileSubgraph(g *graph.Graph, pool *parallel.Pool, scope map[string]graph.Type) (ops.Subgraph, error) {
@@ -20,7 +20,7 @@ func compileSubgraph(g *graph.Graph, pool *parallel.Pool, scope map[string]graph
 	for _, name := range g.OuterRefs() {
 		outer[name] = scope[name]
 	}
-	s, err := newSession(g, config{optimize: true, pool: pool}, outer)
+	s, err := newPlan(g, config{optimize: true, pool: pool}, outer, nil)
 	if err != nil {
 		return nil, err
 	}
