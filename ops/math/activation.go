@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -43,8 +44,9 @@ func fixed(f fn1) unaryBuilder {
 
 var activations = map[string]unaryBuilder{
 	"Relu": fixed(fn1{
-		f: func(x float64) float64 { return relu(x) },
-		i: func(x int64) int64 { return max(x, 0) },
+		f:   func(x float64) float64 { return relu(x) },
+		i:   func(x int64) int64 { return max(x, 0) },
+		f32: kern.Relu,
 	}),
 	"LeakyRelu": withAttrs([]attr{{"alpha", 0.01}}, func(v []float64) fn1 {
 		alpha := v[0]
@@ -53,7 +55,7 @@ var activations = map[string]unaryBuilder{
 				return alpha * x
 			}
 			return x
-		}}
+		}, f32: func(dst, x []float32) { kern.LeakyRelu(dst, x, float32(alpha)) }}
 	}),
 	"Elu": withAttrs([]attr{{"alpha", 1}}, func(v []float64) fn1 {
 		alpha := v[0]
@@ -79,15 +81,16 @@ var activations = map[string]unaryBuilder{
 			return relu(x) + math.Min(0, alpha*math.Expm1(x/alpha))
 		}}
 	}),
-	"Sigmoid": fixed(fn1{f: sigmoid}),
+	"Sigmoid": fixed(fn1{f: sigmoid, f32: kern.Sigmoid}),
 	"HardSigmoid": withAttrs([]attr{{"alpha", 0.2}, {"beta", 0.5}}, func(v []float64) fn1 {
 		alpha, beta := v[0], v[1]
-		return fn1{f: func(x float64) float64 { return hardSigmoid(alpha*x + beta) }}
+		return fn1{f: func(x float64) float64 { return hardSigmoid(alpha*x + beta) },
+			f32: func(dst, x []float32) { kern.HardSigmoid(dst, x, float32(alpha), float32(beta)) }}
 	}),
-	"HardSwish": fixed(fn1{f: func(x float64) float64 { return x * hardSigmoid(x/6+0.5) }}),
+	"HardSwish": fixed(fn1{f: func(x float64) float64 { return x * hardSigmoid(x/6+0.5) }, f32: kern.HardSwish}),
 	"Softplus":  fixed(fn1{f: softplus}),
 	"Softsign":  fixed(fn1{f: func(x float64) float64 { return x / (1 + math.Abs(x)) }}),
-	"Tanh":      fixed(fn1{f: math.Tanh}),
+	"Tanh":      fixed(fn1{f: math.Tanh, f32: kern.Tanh}),
 	"Mish":      fixed(fn1{f: func(x float64) float64 { return x * math.Tanh(softplus(x)) }}),
 	"ThresholdedRelu": withAttrs([]attr{{"alpha", 1}}, func(v []float64) fn1 {
 		alpha := v[0]
@@ -168,24 +171,27 @@ func init() {
 // not clip. Applying min then max makes every element max when min > max,
 // as the spec says.
 func buildClip(b *ops.Build) (ops.Kernel, error) {
+	// Constant bounds (Relu6 and the like) are read once, here.
+	var fixed *fn1
+	if (!b.HasInput(1) || b.Const(1) != nil) && (!b.HasInput(2) || b.Const(2) != nil) {
+		var err error
+		if fixed, err = clipFn(b.Const(1), b.Const(2)); err != nil {
+			return nil, err
+		}
+	}
 	return ops.KernelFunc(func(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		x, err := ops.NeedInput(in, 0, "input")
 		if err != nil {
 			return nil, err
 		}
-		lo := clipBound{math.Inf(-1), math.MinInt64, 0}
-		hi := clipBound{math.Inf(1), math.MaxInt64, math.MaxUint64}
-		if len(in) > 1 && in[1] != nil {
-			if lo, err = readBound(in[1]); err != nil {
-				return nil, fmt.Errorf("min: %w", err)
+		f := fixed
+		if f == nil {
+			var bounds [2]*tensor.Tensor
+			copy(bounds[:], in[1:])
+			if f, err = clipFn(bounds[0], bounds[1]); err != nil {
+				return nil, err
 			}
 		}
-		if len(in) > 2 && in[2] != nil {
-			if hi, err = readBound(in[2]); err != nil {
-				return nil, fmt.Errorf("max: %w", err)
-			}
-		}
-		f := &fn1{f: clamp(lo.f, hi.f), i: clamp(lo.i, hi.i), u: clamp(lo.u, hi.u)}
 		y, err := c.Alloc(x.DType, x.Shape...)
 		if err != nil {
 			return nil, err
@@ -195,6 +201,27 @@ func buildClip(b *ops.Build) (ops.Kernel, error) {
 		}
 		return ops.Outs(y)
 	}), nil
+}
+
+// clipFn makes Clip's element functions from its bounds (nil: absent).
+func clipFn(minT, maxT *tensor.Tensor) (*fn1, error) {
+	lo := clipBound{math.Inf(-1), math.MinInt64, 0}
+	hi := clipBound{math.Inf(1), math.MaxInt64, math.MaxUint64}
+	var err error
+	if minT != nil {
+		if lo, err = readBound(minT); err != nil {
+			return nil, fmt.Errorf("min: %w", err)
+		}
+	}
+	if maxT != nil {
+		if hi, err = readBound(maxT); err != nil {
+			return nil, fmt.Errorf("max: %w", err)
+		}
+	}
+	// Bounds have the input's type, so a float32 input's convert exactly.
+	l, h := float32(lo.f), float32(hi.f)
+	return &fn1{f: clamp(lo.f, hi.f), i: clamp(lo.i, hi.i), u: clamp(lo.u, hi.u),
+		f32: func(dst, x []float32) { kern.Clamp(dst, x, l, h) }}, nil
 }
 
 // clipBound is one Clip bound in each domain.
@@ -223,6 +250,7 @@ func clamp[T number](lo, hi T) func(T) T {
 
 // PRelu is binary: slope broadcasts to X's shape (not the other way).
 var preluFn = fn2{
+	vec: vecOp(kern.PRelu),
 	f: func(x, s float64) float64 {
 		if x < 0 {
 			return s * x

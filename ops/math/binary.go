@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -13,10 +14,10 @@ import (
 // type. Integer division truncates toward zero (as in C); integer division
 // and remainder by zero give 0 rather than trapping.
 var binaryOps = map[string]fn2{
-	"Add":        {f: add[float64], i: add[int64], u: add[uint64]},
-	"Sub":        {f: sub[float64], i: sub[int64], u: sub[uint64]},
-	"Mul":        {f: mul[float64], i: mul[int64], u: mul[uint64]},
-	"Div":        {f: func(a, b float64) float64 { return a / b }, i: quo[int64], u: quo[uint64]},
+	"Add":        {f: add[float64], i: add[int64], u: add[uint64], vec: vecOp(kern.Add)},
+	"Sub":        {f: sub[float64], i: sub[int64], u: sub[uint64], vec: vecOp(kern.Sub)},
+	"Mul":        {f: mul[float64], i: mul[int64], u: mul[uint64], vec: vecOp(kern.Mul)},
+	"Div":        {f: func(a, b float64) float64 { return a / b }, i: quo[int64], u: quo[uint64], vec: vecOp(kern.Div)},
 	"And":        {b: func(a, b bool) bool { return a && b }},
 	"Or":         {b: func(a, b bool) bool { return a || b }},
 	"Xor":        {b: func(a, b bool) bool { return a != b }},
@@ -37,11 +38,11 @@ var compareOps = map[string]cmp2{
 // variadicOps fold any number (at least one) of broadcast inputs. Max and
 // Min propagate NaN, like numpy's maximum and minimum.
 var variadicOps = map[string]fn2{
-	"Max": {f: math.Max, i: maxOf[int64], u: maxOf[uint64]},
-	"Min": {f: math.Min, i: minOf[int64], u: minOf[uint64]},
-	"Sum": {f: add[float64], i: add[int64], u: add[uint64]},
+	"Max": {f: math.Max, i: maxOf[int64], u: maxOf[uint64], vec: vecOp(kern.Max)},
+	"Min": {f: math.Min, i: minOf[int64], u: minOf[uint64], vec: vecOp(kern.Min)},
+	"Sum": {f: add[float64], i: add[int64], u: add[uint64], vec: vecOp(kern.Add)},
 	// Mean sums, then divides by the input count (float types only).
-	"Mean": {f: add[float64]},
+	"Mean": {f: add[float64], vec: vecOp(kern.Add)},
 }
 
 // binaryBuilders are the binary ops with attributes.
@@ -186,6 +187,10 @@ func applyBinary(c *ops.Ctx, p *plan, dst, a, b *tensor.Tensor, f *fn2) error {
 	if run == nil {
 		return errType(a.DType)
 	}
+	if a.DType == tensor.Float32 && f.vec != nil {
+		p.runGrain(c, vecGrain, binaryF32(dst.F32(), a.F32(), b.F32(), *f.vec, run))
+		return nil
+	}
 	p.run(c, run)
 	return nil
 }
@@ -195,6 +200,9 @@ func binaryKernel(f *fn2) ops.Kernel {
 		a, b, err := sameTypeInputs(in)
 		if err != nil {
 			return nil, err
+		}
+		if a.DType == tensor.Float32 && f.vec != nil && tensor.SameShape(a.Shape, b.Shape) {
+			return sameShapeF32(c, a, b, *f.vec)
 		}
 		p, err := broadcast(a.Shape, b.Shape)
 		if err != nil {
@@ -284,7 +292,8 @@ func variadicKernel(f *fn2, mean bool) ops.Kernel {
 		}
 		if mean {
 			n := float64(len(in))
-			if err := applyUnary(c, y, y, &fn1{f: func(v float64) float64 { return v / n }}); err != nil {
+			div := func(dst, x []float32) { kern.ApplyVS(kern.Div, dst, x, float32(n)) }
+			if err := applyUnary(c, y, y, &fn1{f: func(v float64) float64 { return v / n }, f32: div}); err != nil {
 				return nil, err
 			}
 		}

@@ -93,8 +93,11 @@ func planTo(out []int, ins ...[]int) (*plan, error) {
 
 // run calls fn over every output element, in runs along the innermost
 // collapsed dim, splitting the output over the worker pool.
-func (p *plan) run(c *ops.Ctx, fn runFn) {
-	c.For(p.n, grain, func(lo, hi int) { p.walk(lo, hi, fn) })
+func (p *plan) run(c *ops.Ctx, fn runFn) { p.runGrain(c, grain, fn) }
+
+// runGrain is run with tasks of at least g elements.
+func (p *plan) runGrain(c *ops.Ctx, g int, fn runFn) {
+	c.For(p.n, g, func(lo, hi int) { p.walk(lo, hi, fn) })
 }
 
 // walk calls fn for the runs covering output elements [lo, hi). It keeps a

@@ -4,26 +4,31 @@ import (
 	"fmt"
 	"math"
 
+	"stride/internal/kern"
 	"stride/tensor"
 )
 
 // Element functions, per computation domain. A nil function means the op
 // does not accept that domain's element types.
 
-// fn1 is a unary op.
+// fn1 is a unary op. f32, when set, computes a whole float32 run at once
+// (a vector kernel); float32 tensors then skip the float64 element path.
 type fn1 struct {
-	f func(x float64) float64
-	i func(x int64) int64
-	u func(x uint64) uint64
-	b func(x bool) bool
+	f   func(x float64) float64
+	i   func(x int64) int64
+	u   func(x uint64) uint64
+	b   func(x bool) bool
+	f32 func(dst, x []float32)
 }
 
-// fn2 is a binary op whose result has its inputs' type.
+// fn2 is a binary op whose result has its inputs' type. vec, when set,
+// is the vector kernel computing float32 runs.
 type fn2 struct {
-	f func(a, b float64) float64
-	i func(a, b int64) int64
-	u func(a, b uint64) uint64
-	b func(a, b bool) bool
+	f   func(a, b float64) float64
+	i   func(a, b int64) int64
+	u   func(a, b uint64) uint64
+	b   func(a, b bool) bool
+	vec *kern.Op
 }
 
 // cmp2 is a binary predicate (comparisons).

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -12,12 +13,12 @@ import (
 // unaryOps are the attribute-free unary math ops. Functions on floats work
 // in float64; integer domains are listed where ONNX accepts integers.
 var unaryOps = map[string]fn1{
-	"Abs":        {f: math.Abs, i: func(x int64) int64 { return max(x, -x) }, u: identity[uint64]},
-	"Neg":        {f: neg[float64], i: neg[int64]},
-	"Exp":        {f: math.Exp},
+	"Abs":        {f: math.Abs, i: func(x int64) int64 { return max(x, -x) }, u: identity[uint64], f32: kern.Abs},
+	"Neg":        {f: neg[float64], i: neg[int64], f32: kern.Neg},
+	"Exp":        {f: math.Exp, f32: kern.Exp},
 	"Log":        {f: math.Log},
-	"Sqrt":       {f: math.Sqrt},
-	"Reciprocal": {f: func(x float64) float64 { return 1 / x }},
+	"Sqrt":       {f: math.Sqrt, f32: kern.Sqrt},
+	"Reciprocal": {f: func(x float64) float64 { return 1 / x }, f32: kern.Reciprocal},
 	"Floor":      {f: math.Floor},
 	"Ceil":       {f: math.Ceil},
 	"Round":      {f: math.RoundToEven},
@@ -101,6 +102,10 @@ func registerUnary(op string, mk unaryBuilder) {
 
 // applyUnary computes dst = f(src) elementwise; dst may be src.
 func applyUnary(c *ops.Ctx, dst, src *tensor.Tensor, f *fn1) error {
+	if src.DType == tensor.Float32 && f.f32 != nil {
+		unaryF32(c, dst.F32(), src.F32(), f.f32)
+		return nil
+	}
 	mk := unaryKernels[src.DType]
 	if mk == nil {
 		return errType(src.DType)

@@ -205,14 +205,118 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-func buildConv(b *ops.Build) (ops.Kernel, error) {
+// convKernel is a prepared Conv or FusedConv node.
+type convKernel struct {
+	attrs convAttrs
+	act   fusedAct
+	// zIn is the input index of the residual Z (FusedConv), or -1.
+	zIn int
+	// packed holds W packed for the GEMM when W is a float32 constant
+	// (nil otherwise, or when the node takes another path).
+	packed *packedWeights
+}
+
+func buildConv(b *ops.Build) (ops.Kernel, error) { return newConvKernel(b, false) }
+
+func buildFusedConv(b *ops.Build) (ops.Kernel, error) { return newConvKernel(b, true) }
+
+func newConvKernel(b *ops.Build, fused bool) (*convKernel, error) {
 	a, err := parseConv(b.Node, false)
 	if err != nil {
 		return nil, err
 	}
-	return ops.KernelFunc(func(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		return a.conv(c, in)
-	}), nil
+	k := &convKernel{attrs: a, zIn: -1}
+	if fused {
+		if k.act, err = parseFusedAct(b.Node); err != nil {
+			return nil, err
+		}
+		k.zIn = 3
+	}
+	if w := b.Const(1); w != nil && w.DType == tensor.Float32 && len(w.Shape) >= 3 {
+		if m := convMethodFor(len(w.Shape)-2, w.Shape[1], a.group); m == methodPacked {
+			if k.packed, err = packWeights(w, a.group); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return k, nil
+}
+
+// convMethod is the algorithm a convolution runs with.
+type convMethod uint8
+
+const (
+	methodIm2col    convMethod = iota // explicit patch matrix (any rank)
+	methodPacked                      // packed weights, implicit im2col
+	methodDepthwise                   // direct loops, one input channel per group
+)
+
+// convMethodFor picks the algorithm from the spatial rank, the input
+// channels per group and the group count (all known from W's shape).
+func convMethodFor(rank, cg, group int) convMethod {
+	switch {
+	case rank > 2:
+		return methodIm2col
+	case cg == 1 && group > 1:
+		return methodDepthwise
+	}
+	return methodPacked
+}
+
+func (k *convKernel) Run(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	x, w, bias, err := convInputs(in)
+	if err != nil {
+		return nil, err
+	}
+	g, err := k.attrs.geometry(x.Shape, w.Shape, bias, false)
+	if err != nil {
+		return nil, err
+	}
+	shape := append([]int{g.n, g.m}, g.out...)
+	var zd []float32
+	if k.zIn >= 0 && len(in) > k.zIn && in[k.zIn] != nil {
+		z, d, err := float32In(in, k.zIn, "Z")
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(z.Shape, shape) {
+			return nil, fmt.Errorf("residual Z %v must have the output's shape %v", z.Shape, shape)
+		}
+		zd = d
+	}
+	y, err := c.Alloc(tensor.Float32, shape...)
+	if err != nil {
+		return nil, err
+	}
+	yd := y.F32()
+	if len(yd) == 0 {
+		return ops.Outs(y)
+	}
+	var bd []float32
+	if bias != nil {
+		bd = bias.F32()
+	}
+	method := convMethodFor(len(g.in), g.cg, g.g)
+	if g.cg*g.kk == 0 {
+		method = methodIm2col // no taps: Y is the bias
+	}
+	switch method {
+	case methodDepthwise:
+		convDepthwise(c, g, x.F32(), w.F32(), bd, zd, k.act, yd)
+	case methodPacked:
+		pw := k.packed
+		if pw == nil {
+			// W is computed at run time: pack it for this call.
+			if pw, err = packWeights(w, g.g); err != nil {
+				return nil, err
+			}
+		}
+		convPacked(c, g, x.F32(), pw, bd, zd, k.act, yd)
+	default:
+		convIm2col(c, g, x.F32(), w.F32(), bias, yd)
+		k.act.finish(yd, zd)
+	}
+	return ops.Outs(y)
 }
 
 func buildConvTranspose(b *ops.Build) (ops.Kernel, error) {
@@ -255,25 +359,14 @@ func initBias(y []float32, ld, j0, j1 int, bias *tensor.Tensor, m0, rows int) {
 	}
 }
 
-// conv computes Y = W * X + B as, per image, group and chunk of output
-// positions, an im2col patch matrix times the group's weights.
-func (a convAttrs) conv(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	x, w, bias, err := convInputs(in)
-	if err != nil {
-		return nil, err
-	}
-	g, err := a.geometry(x.Shape, w.Shape, bias, false)
-	if err != nil {
-		return nil, err
-	}
-	y, err := c.Alloc(tensor.Float32, append([]int{g.n, g.m}, g.out...)...)
-	if err != nil {
-		return nil, err
-	}
-	xd, wd, yd := x.F32(), w.F32(), y.F32()
+// convIm2col computes Y = W * X + B as, per image, group and chunk of
+// output positions, an im2col patch matrix times the group's weights. It
+// serves every rank (3-D convolutions in particular) and is the reference
+// the fast paths are tested against.
+func convIm2col(c *ops.Ctx, g *convGeom, xd, wd []float32, bias *tensor.Tensor, yd []float32) {
 	cols, inPlane, k := product(g.out), product(g.in), g.cg*g.kk
 	if cols == 0 || len(yd) == 0 {
-		return ops.Outs(y)
+		return
 	}
 	pointwise := g.kk == 1
 	for _, ax := range g.axes {
@@ -310,7 +403,6 @@ func (a convAttrs) conv(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, erro
 		matmul(run, false, false, g.mg, j1-j0, k, 1, wg, k, *buf, j1-j0, 1, yg[j0:], cols)
 	}
 	spread(c, units, unit)
-	return ops.Outs(y)
 }
 
 // im2col writes the patch matrix of output positions [j0, j1) of one group

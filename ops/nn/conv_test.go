@@ -287,30 +287,6 @@ func TestConvTransposeOutputShape(t *testing.T) {
 	}
 }
 
-func BenchmarkConvResNet(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x, w := randTensor(r, 1, 64, 56, 56), randTensor(r, 64, 64, 3, 3)
-	attrs := map[string]*graph.Attr{"pads": ints(1, 1, 1, 1)}
-	for b.Loop() {
-		if _, err := runOp("Conv", attrs, 1, x, w); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(2*64*64*9*56*56)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-}
-
-func BenchmarkConvDepthwise(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x, w := randTensor(r, 1, 32, 112, 112), randTensor(r, 32, 1, 3, 3)
-	attrs := map[string]*graph.Attr{"pads": ints(1, 1, 1, 1), "group": graph.IntAttr(32)}
-	for b.Loop() {
-		if _, err := runOp("Conv", attrs, 1, x, w); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(2*32*9*112*112)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-}
-
 func BenchmarkConvTranspose(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x, w := randTensor(r, 1, 64, 32, 32), randTensor(r, 64, 32, 4, 4)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"stride/graph"
+	"stride/internal/gemm"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -78,47 +79,130 @@ func (g gemmAttrs) dims(a, b []int) (m, ka, kb, n int, err error) {
 	return m, ka, kb, n, nil
 }
 
-func buildGemm(b *ops.Build) (ops.Kernel, error) {
+func buildGemm(b *ops.Build) (ops.Kernel, error) { return newGemmKernel(b, false) }
+
+func buildFusedGemm(b *ops.Build) (ops.Kernel, error) { return newGemmKernel(b, true) }
+
+// gemmKernel is a prepared Gemm or FusedGemm node.
+type gemmKernel struct {
+	gemmAttrs
+	act fusedAct
+	// pb is op(B) packed at load when B is a float32 constant (a fully
+	// connected layer's weights), so runs only pack the activations.
+	pb *gemm.PackedB
+}
+
+func newGemmKernel(b *ops.Build, fused bool) (*gemmKernel, error) {
 	g, err := parseGemm(b.Node)
 	if err != nil {
 		return nil, err
 	}
-	return ops.KernelFunc(func(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-		a, ad, err := float32In(in, 0, "A")
+	k := &gemmKernel{gemmAttrs: g}
+	if fused {
+		if k.act, err = parseFusedAct(b.Node); err != nil {
+			return nil, err
+		}
+	}
+	if w := b.Const(1); w != nil && w.DType == tensor.Float32 && len(w.Shape) == 2 && w.Len() > 0 {
+		kb, n := w.Shape[0], w.Shape[1]
+		if g.transB {
+			kb, n = n, kb
+		}
+		k.pb = gemm.PackB(g.transB, kb, n, w.F32(), w.Shape[1])
+	}
+	return k, nil
+}
+
+func (k *gemmKernel) Run(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	a, ad, err := float32In(in, 0, "A")
+	if err != nil {
+		return nil, err
+	}
+	bt, bd, err := float32In(in, 1, "B")
+	if err != nil {
+		return nil, err
+	}
+	m, ka, kb, n, err := k.dims(a.Shape, bt.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if ka != kb {
+		return nil, fmt.Errorf("Gemm inner dimensions differ: A %v (transA=%v), B %v (transB=%v)", a.Shape, k.transA, bt.Shape, k.transB)
+	}
+	y, err := c.Alloc(tensor.Float32, m, n)
+	if err != nil {
+		return nil, err
+	}
+	yd := y.F32()
+	if m == 0 || n == 0 {
+		return ops.Outs(y)
+	}
+	// C becomes the epilogue's bias (a row or column vector) or residual
+	// (a full matrix) when that needs no scaling, else it is broadcast
+	// into Y and accumulated onto (beta 1).
+	var ep gemm.Epilogue
+	var bias, res []float32
+	perRow, beta := false, float32(0)
+	if len(in) > 2 && in[2] != nil && k.beta != 0 {
+		ct, cd, err := float32In(in, 2, "C")
 		if err != nil {
 			return nil, err
 		}
-		bt, bd, err := float32In(in, 1, "B")
-		if err != nil {
-			return nil, err
-		}
-		m, ka, kb, n, err := g.dims(a.Shape, bt.Shape)
-		if err != nil {
-			return nil, err
-		}
-		if ka != kb {
-			return nil, fmt.Errorf("Gemm inner dimensions differ: A %v (transA=%v), B %v (transB=%v)", a.Shape, g.transA, bt.Shape, g.transB)
-		}
-		y, err := c.Alloc(tensor.Float32, m, n)
-		if err != nil {
-			return nil, err
-		}
-		yd := y.F32()
-		beta := float32(0)
-		if len(in) > 2 && in[2] != nil && g.beta != 0 {
-			ct, cd, err := float32In(in, 2, "C")
-			if err != nil {
-				return nil, err
-			}
-			if err := broadcastInto(yd, m, n, cd, ct.Shape, g.beta); err != nil {
+		switch rows, cols, ok := matrixShape(ct.Shape); {
+		case !ok:
+			return nil, fmt.Errorf("Gemm bias C %v does not broadcast to [%d, %d]", ct.Shape, m, n)
+		case k.beta == 1 && rows == 1 && cols == n:
+			bias = cd
+		case k.beta == 1 && rows == m && cols == 1:
+			bias, perRow = cd, true
+		case k.beta == 1 && rows == m && cols == n:
+			res = cd
+		default:
+			if err := broadcastInto(yd, m, n, cd, ct.Shape, k.beta); err != nil {
 				return nil, fmt.Errorf("Gemm bias C: %w", err)
 			}
 			beta = 1
 		}
-		lda, ldb := a.Shape[1], bt.Shape[1]
-		matmul(c.Tasks, g.transA, g.transB, m, n, ka, g.alpha, ad, lda, bd, ldb, beta, yd, n)
+	}
+	e := k.act.epilogue(&ep, bias, perRow, res, n)
+	run := gemmRunner(c)
+	if k.pb != nil && k.pb.K() == ka && k.pb.N() == n {
+		gemm.SgemmPackedB(k.transA, m, k.alpha, ad, a.Shape[1], k.pb, beta, yd, n, e, run)
 		return ops.Outs(y)
-	}), nil
+	}
+	if ka == 0 || k.alpha == 0 {
+		// No product: C (already in Y or in the epilogue) and the activation.
+		if beta == 0 {
+			clear(yd)
+		}
+		gemm.Sgemm(false, false, m, n, 0, 1, nil, 1, nil, n, 1, yd, n, e, nil)
+		return ops.Outs(y)
+	}
+	gemm.Sgemm(k.transA, k.transB, m, n, ka, k.alpha, ad, a.Shape[1], bd, bt.Shape[1], beta, yd, n, e, run)
+	return ops.Outs(y)
+}
+
+// matrixShape returns the rows and columns of a Gemm C of rank <= 2 (a
+// vector is a row).
+func matrixShape(s []int) (rows, cols int, ok bool) {
+	switch len(s) {
+	case 0:
+		return 1, 1, true
+	case 1:
+		return 1, s[0], true
+	case 2:
+		return s[0], s[1], true
+	}
+	return 0, 0, false
+}
+
+// gemmRunner is the Runner that spreads a GEMM over c's pool, nil when the
+// pool has one thread (so the GEMM does not split into tasks at all).
+func gemmRunner(c *ops.Ctx) gemm.Runner {
+	if threads(c) <= 1 {
+		return nil
+	}
+	return c.Tasks
 }
 
 // broadcastInto writes scale*C into the m x n matrix dst, C being
@@ -247,6 +331,11 @@ func matrixOffsets(batch, ob []int, mat int) []int {
 }
 
 func buildMatMul(b *ops.Build) (ops.Kernel, error) {
+	// A constant 2-D float32 B (a linear layer's weights) is packed once.
+	var pb *gemm.PackedB
+	if w := b.Const(1); w != nil && w.DType == tensor.Float32 && len(w.Shape) == 2 && w.Len() > 0 {
+		pb = gemm.PackB(false, w.Shape[0], w.Shape[1], w.F32(), w.Shape[1])
+	}
 	return ops.KernelFunc(func(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		a, err := ops.NeedInput(in, 0, "A")
 		if err != nil {
@@ -269,6 +358,11 @@ func buildMatMul(b *ops.Build) (ops.Kernel, error) {
 		}
 		switch ad := a.Data.(type) {
 		case []float32:
+			if pb != nil && len(bt.Shape) == 2 && product(s.aBatch) == product(s.batch) {
+				// B is shared by every batch: A's batch folds into M.
+				gemm.SgemmPackedB(false, product(s.batch)*s.m, 1, ad, s.k, pb, 0, y.F32(), s.n, nil, gemmRunner(c))
+				break
+			}
 			matmulF32(c, s, ad, bt.F32(), y.F32())
 		case []int32:
 			batchedNaive(s, ad, bt.Data.([]int32), y.Data.([]int32))

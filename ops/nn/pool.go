@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -199,8 +200,13 @@ func buildMaxPool(b *ops.Build) (ops.Kernel, error) {
 			}
 			idx = it.I64()
 		}
+		p, flat := g.as2D()
 		switch xd := x.Data.(type) {
 		case []float32:
+			if flat && idx == nil {
+				maxPool2D(c, g, &p, xd, y.F32())
+				break
+			}
 			maxPool(c, g, xd, y.F32(), idx, order == 1)
 		case []float64:
 			maxPool(c, g, xd, y.Data.([]float64), idx, order == 1)
@@ -324,38 +330,48 @@ func buildAveragePool(b *ops.Build) (ops.Kernel, error) {
 			return nil, err
 		}
 		yd := y.F32()
-		plane, cols := product(g.in), product(g.out)
 		var padded [][]int
 		if cip != 0 {
 			padded = g.paddedCounts()
 		}
-		last, st := len(g.out)-1, g.axes[len(g.axes)-1].stride
-		g.slideRows(c, func(r *row) {
-			xp := xd[r.p*plane : (r.p+1)*plane]
-			yr := yd[r.p*cols+r.j : r.p*cols+r.j+r.o1-r.o0]
-			clear(yr)
-			for b, t := range g.runs(r) {
-				line := xp[b:]
-				for o := t.lo; o < t.hi; o++ {
-					yr[o-r.o0] += line[o*st+t.shift]
-				}
-			}
-			outer := 1 // padded count of the outer axes
-			if padded != nil {
-				for a, i := range r.pos[:last] {
-					outer *= padded[a][i]
-				}
-			}
-			for i := range yr {
-				n := g.inside(r, r.o0+i)
-				if padded != nil {
-					n = outer * padded[last][r.o0+i]
-				}
-				yr[i] /= float32(n)
-			}
-		})
+		if p, flat := g.as2D(); flat {
+			avgPool2D(c, g, &p, xd, yd, padded)
+			return ops.Outs(y)
+		}
+		avgPool(c, g, xd, yd, padded)
 		return ops.Outs(y)
 	}), nil
+}
+
+// avgPool is the generic AveragePool of any rank (the reference of
+// avgPool2D); padded holds the count_include_pad divisors, or is nil.
+func avgPool(c *ops.Ctx, g *poolGeom, xd, yd []float32, padded [][]int) {
+	plane, cols := product(g.in), product(g.out)
+	last, st := len(g.out)-1, g.axes[len(g.axes)-1].stride
+	g.slideRows(c, func(r *row) {
+		xp := xd[r.p*plane : (r.p+1)*plane]
+		yr := yd[r.p*cols+r.j : r.p*cols+r.j+r.o1-r.o0]
+		clear(yr)
+		for b, t := range g.runs(r) {
+			line := xp[b:]
+			for o := t.lo; o < t.hi; o++ {
+				yr[o-r.o0] += line[o*st+t.shift]
+			}
+		}
+		outer := 1 // padded count of the outer axes
+		if padded != nil {
+			for a, i := range r.pos[:last] {
+				outer *= padded[a][i]
+			}
+		}
+		for i := range yr {
+			n := g.inside(r, r.o0+i)
+			if padded != nil {
+				n = outer * padded[last][r.o0+i]
+			}
+			yr[i] /= float32(n)
+		}
+	})
 }
 
 // paddedCounts returns, per axis and output index, how many taps fall
@@ -538,10 +554,7 @@ func buildGlobalPool(kind globalKind) func(b *ops.Build) (ops.Kernel, error) {
 					xp := xd[i*plane : (i+1)*plane]
 					var s float64
 					if kind == globalAvg {
-						for _, v := range xp {
-							s += float64(v)
-						}
-						yd[i] = float32(s / float64(plane))
+						yd[i] = float32(kern.SumOf(xp) / float64(plane))
 						continue
 					}
 					for _, v := range xp {

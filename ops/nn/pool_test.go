@@ -146,14 +146,3 @@ func TestPoolErrors(t *testing.T) {
 		}
 	}
 }
-
-func BenchmarkMaxPool(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x := randTensor(r, 1, 64, 112, 112)
-	attrs := map[string]*graph.Attr{"kernel_shape": ints(3, 3), "pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}
-	for b.Loop() {
-		if _, err := runOp("MaxPool", attrs, 1, x); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -33,6 +34,24 @@ func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
 		return nil, err
 	}
 	nout := len(b.Node.Outputs)
+	// With constant parameters (the usual inference graph) the per-channel
+	// scale and shift are computed once here.
+	var fold *bnFold
+	if training == 0 && b.Const(1) != nil && b.Const(2) != nil && b.Const(3) != nil && b.Const(4) != nil {
+		ch := b.Const(1).Len()
+		var p [4][]float64
+		ok := true
+		for i, what := range []string{"scale", "B", "input_mean", "input_var"} {
+			// Malformed parameters are left for Run to report.
+			var err error
+			p[i], err = channelParam(widen(b.Const(i+1)), ch, what)
+			ok = ok && err == nil
+		}
+		if ok {
+			f := newBNFold(p[0], p[1], p[2], p[3], float64(eps))
+			fold = &f
+		}
+	}
 	return ops.KernelFunc(func(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if len(in) < 5 {
 			return nil, fmt.Errorf("needs 5 inputs (X, scale, B, input_mean, input_var), got %d", len(in))
@@ -45,6 +64,19 @@ func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
 			return nil, fmt.Errorf("input of shape %v has no channel axis", x.Shape)
 		}
 		ch := x.Shape[1]
+		if fold != nil {
+			if len(fold.m) != ch {
+				return nil, fmt.Errorf("scale has %d values for %d channels", len(fold.m), ch)
+			}
+			y, err := c.AllocLike(x)
+			if err != nil {
+				return nil, err
+			}
+			fold.apply(c, x, y)
+			outs := make([]*tensor.Tensor, nout)
+			outs[0] = y
+			return outs, nil
+		}
 		var p [4][]float64 // scale, B, mean, var
 		for i, what := range []string{"scale", "B", "input_mean", "input_var"} {
 			if p[i], err = channelParam(in[i+1], ch, what); err != nil {
@@ -75,22 +107,50 @@ func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
 			}
 			mean, variance = bm, bv
 		}
-		// y = (x - mean) / sqrt(var + eps) * scale + B = x*m + a per channel.
-		m, a := make([]float64, ch), make([]float64, ch)
-		for k := range ch {
-			m[k] = scale[k] / math.Sqrt(variance[k]+float64(eps))
-			a[k] = bias[k] - mean[k]*m[k]
-		}
-		if x.DType == tensor.Float32 {
-			channelAffine(c, x.F32(), y.F32(), s, m, a)
-		} else {
-			channelAffine(c, x.Data.([]float64), y.Data.([]float64), s, m, a)
-		}
+		f := newBNFold(scale, bias, mean, variance, float64(eps))
+		f.apply(c, x, y)
 		for len(outs) < nout {
 			outs = append(outs, nil) // outputs of old opsets we do not produce
 		}
 		return outs[:nout], nil
 	}), nil
+}
+
+// bnFold is inference BatchNormalization folded into one multiply-add per
+// channel: y = (x - mean) / sqrt(var + eps) * scale + B = x*m + a.
+type bnFold struct {
+	m, a     []float64
+	m32, a32 []float32 // rounded, for the float32 vector kernel
+}
+
+func newBNFold(scale, bias, mean, variance []float64, eps float64) bnFold {
+	ch := len(scale)
+	f := bnFold{m: make([]float64, ch), a: make([]float64, ch), m32: make([]float32, ch), a32: make([]float32, ch)}
+	for k := range ch {
+		f.m[k] = scale[k] / math.Sqrt(variance[k]+eps)
+		f.a[k] = bias[k] - mean[k]*f.m[k]
+		f.m32[k], f.a32[k] = float32(f.m[k]), float32(f.a[k])
+	}
+	return f
+}
+
+// apply computes y from x [N, C, ...]. Float32 goes through the vector
+// kernel in float32 (a fused multiply-add with the rounded m and a; the
+// difference from float64 is a few ulp of the terms); float64 stays exact
+// to the float64 formula.
+func (f *bnFold) apply(c *ops.Ctx, x, y *tensor.Tensor) {
+	s := span{x.Shape[0], x.Shape[1], tensor.Size(x.Shape[2:])}
+	if x.DType == tensor.Float32 {
+		xd, yd := x.F32(), y.F32()
+		c.For(s.outer*s.n, grain(s.inner), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				k := r % s.n
+				kern.ScaleShift(yd[r*s.inner:(r+1)*s.inner], xd[r*s.inner:(r+1)*s.inner], f.m32[k], f.a32[k])
+			}
+		})
+		return
+	}
+	channelAffine(c, x.Data.([]float64), y.Data.([]float64), s, f.m, f.a)
 }
 
 // channelAffine computes y = x*m[c] + a[c] on x viewed as s = [N, C, inner].

@@ -11,4 +11,10 @@
 // them out over the worker pool, gathering strided columns (inner > 1) in
 // blocks. Axes that are not adjacent are first permuted to the end (see
 // planAxes). Statistics of float inputs are accumulated in float64.
+//
+// Float32 inputs of the inference hot spots use the vector kernels of
+// stride/internal/kern: BatchNormalization as one multiply-add per element
+// (scale and shift folded at load when the parameters are constant),
+// Softmax and LogSoftmax with a vectorised exp (sums still in float64), and
+// LRN (window sums of squares in float32).
 package norm

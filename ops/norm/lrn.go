@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -62,7 +63,9 @@ func buildLRN(b *ops.Build) (ops.Kernel, error) {
 		}
 		s := span{x.Shape[0], x.Shape[1], tensor.Size(x.Shape[2:])}
 		if x.DType == tensor.Float32 {
-			lrn(c, x.F32(), y.F32(), s, p)
+			if err := lrn32(c, x.F32(), y.F32(), s, p); err != nil {
+				return nil, err
+			}
 		} else {
 			lrn(c, x.Data.([]float64), y.Data.([]float64), s, p)
 		}
@@ -91,6 +94,51 @@ func lrn[T float](c *ops.Ctx, x, y []T, s span, p lrnParams) {
 			}
 		}
 	})
+}
+
+// lrn32 is lrn for float32 with the vector kernels: the window's squares
+// are summed in float32 into a scratch row per task (from the run's
+// allocator), and the common beta = 0.75 takes two square roots instead of
+// a pow per element.
+func lrn32(c *ops.Ctx, x, y []float32, s span, p lrnParams) error {
+	ch, inner, rows := s.n, s.inner, s.outer*s.n
+	if rows == 0 || inner == 0 {
+		return nil
+	}
+	tasks := max(1, min(rows, 4*c.Pool.Threads(), rows*inner*p.size/minWork))
+	scratch, err := c.Alloc(tensor.Float32, 2*tasks*inner)
+	if err != nil {
+		return err
+	}
+	defer c.Release(scratch)
+	buf := scratch.F32()
+	k := float32(p.alpha / float64(p.size))
+	per := (rows + tasks - 1) / tasks
+	c.Tasks(tasks, func(t int) {
+		sq, tmp := buf[2*t*inner:(2*t+1)*inner], buf[(2*t+1)*inner:(2*t+2)*inner]
+		for r := t * per; r < min((t+1)*per, rows); r++ {
+			n, cc := r/ch, r%ch
+			clear(sq)
+			for w := max(0, cc-p.before); w <= min(ch-1, cc+p.after); w++ {
+				xw := x[(n*ch+w)*inner : (n*ch+w+1)*inner]
+				kern.Apply(kern.Mul, tmp, xw, xw)
+				kern.Apply(kern.Add, sq, sq, tmp)
+			}
+			xr, out := x[r*inner:(r+1)*inner], y[r*inner:(r+1)*inner]
+			kern.ScaleShift(sq, sq, k, float32(p.bias)) // the base of the power
+			if p.beta == 0.75 {
+				kern.Sqrt(tmp, sq)
+				kern.Apply(kern.Mul, sq, sq, tmp) // base^1.5
+				kern.Sqrt(sq, sq)                 // base^0.75
+				kern.Apply(kern.Div, out, xr, sq)
+				continue
+			}
+			for i, v := range xr {
+				out[i] = float32(float64(v) / math.Pow(float64(sq[i]), p.beta))
+			}
+		}
+	})
+	return nil
 }
 
 // buildLpNorm prepares LpNormalization: x divided by its L1 (p=1) or L2

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"stride/graph"
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -178,6 +179,9 @@ func reduceTyped[T number](c *ops.Ctx, d reduceDef, x, y []T, shape []int, p axe
 		eachColumn(c, p.s, x, func(t int, col []T) { y[t] = T(f(col)) })
 	default:
 		f := fold[T, float64](d.acc)
+		if vec, ok := any(kern.SumOf).(func([]T) float64); ok && d.acc == accSum {
+			f = vec // float32 sums: the vector kernel, also in float64
+		}
 		eachColumn(c, p.s, x, func(t int, col []T) {
 			v := f(col)
 			if d.final != nil {

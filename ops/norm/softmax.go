@@ -3,6 +3,7 @@ package norm
 import (
 	"math"
 
+	"stride/internal/kern"
 	"stride/ops"
 	"stride/tensor"
 )
@@ -12,8 +13,8 @@ var softmaxFamily = map[string]struct {
 	f32 func(x, y []float32)
 	f64 func(x, y []float64)
 }{
-	"Softmax":    {softmaxCol[float32], softmaxCol[float64]},
-	"LogSoftmax": {logSoftmaxCol[float32], logSoftmaxCol[float64]},
+	"Softmax":    {softmaxCol32, softmaxCol[float64]},
+	"LogSoftmax": {logSoftmaxCol32, logSoftmaxCol[float64]},
 	"Hardmax":    {hardmaxCol[float32], hardmaxCol[float64]},
 }
 
@@ -79,6 +80,27 @@ func softmaxCol[T float](x, y []T) {
 	for i, v := range y {
 		y[i] = T(float64(v) * inv)
 	}
+}
+
+// softmaxCol32 is softmaxCol with the vector kernels: exp in float32 (a
+// few ulp), the sum in float64.
+func softmaxCol32(x, y []float32) {
+	y = y[:len(x)]
+	kern.ExpShift(y, x, kern.MaxOf(x))
+	kern.ApplyVS(kern.Mul, y, y, float32(1/kern.SumOf(y)))
+}
+
+// logSoftmaxCol32 is logSoftmaxCol with the vector kernels; y holds the
+// exponentials until the last passes. (x - m) - log(sum) rather than
+// x - (m + log(sum)): the shift rounded to float32 would cost up to half
+// an ulp of m, large next to a result near 0.
+func logSoftmaxCol32(x, y []float32) {
+	y = y[:len(x)]
+	m := kern.MaxOf(x)
+	kern.ExpShift(y, x, m)
+	lse := float32(math.Log(kern.SumOf(y)))
+	kern.ApplyVS(kern.Sub, y, x, m)
+	kern.ApplyVS(kern.Sub, y, y, lse)
 }
 
 // logSoftmaxCol computes x - max - log(sum(exp(x - max))).

@@ -111,8 +111,11 @@ func shapeOperand(t *tensor.Tensor) ([]int, error) {
 	}
 	shape := ops.ToInts(spec)
 	for _, d := range spec {
-		if d < 0 || d > tensor.MaxElements {
+		if d < 0 {
 			return nil, fmt.Errorf("invalid shape %v", spec)
+		}
+		if d > tensor.MaxElements {
+			return nil, fmt.Errorf("shape %v: %w", spec, tensor.ErrTooLarge)
 		}
 	}
 	return shape, nil

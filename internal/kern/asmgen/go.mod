@@ -1,0 +1,3 @@
+module stride/internal/kern/asmgen
+
+go 1.26

@@ -1,0 +1,54 @@
+//go:build !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// usePoolAsm selects the AVX-512 max-pool passes; tests turn it off to
+// check the Go twins.
+var usePoolAsm = cpu.X86.HasAVX512F
+
+// maxInto sets dst[i] to the NaN-propagating maximum of dst[i] and src[i].
+func maxInto(dst, src []float32) {
+	src = src[:len(dst)]
+	if !usePoolAsm || len(dst) == 0 {
+		maxIntoGo(dst, src)
+		return
+	}
+	maxIntoAVX512(&dst[0], &src[0], len(dst))
+}
+
+// slideMax sets y[o] to the NaN-propagating maximum of line[o*stride +
+// t*dil] for t < k.
+func slideMax(y, line []float32, k, stride, dil int) {
+	n := len(y)
+	if n == 0 {
+		return
+	}
+	line = line[:(n-1)*stride+(k-1)*dil+1] // the assembly reads no further
+	switch {
+	case !usePoolAsm || dil != 1:
+	case k == 3 && stride == 1:
+		slideMax3s1AVX512(&y[0], &line[0], n)
+		return
+	case k == 3 && stride == 2:
+		slideMax3s2AVX512(&y[0], &line[0], n)
+		return
+	case k == 2 && stride == 2:
+		slideMax2s2AVX512(&y[0], &line[0], n)
+		return
+	}
+	slideMaxGo(y, line, k, stride, dil)
+}
+
+//go:noescape
+func maxIntoAVX512(dst, src *float32, n int)
+
+//go:noescape
+func slideMax3s1AVX512(y, line *float32, n int)
+
+//go:noescape
+func slideMax3s2AVX512(y, line *float32, n int)
+
+//go:noescape
+func slideMax2s2AVX512(y, line *float32, n int)
