@@ -225,4 +225,3 @@ func SaveCaffemodel(n *Net, path string) error {
 	}
 	return atomicfile.Write(path, data)
 }
-
