@@ -57,7 +57,7 @@ func prelu(c *lctx) error {
 		slopeShape = []int{shape[1]}
 		view = append([]int{shape[1]}, ones(len(shape)-2)...)
 	}
-	s, err := c.param(0, slopeShape, pp.Filler, constFiller(0.25))
+	s, err := c.param(0, slopeShape, pp.GetFiller(), constFiller(0.25))
 	if err != nil {
 		return err
 	}

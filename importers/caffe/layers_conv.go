@@ -129,13 +129,13 @@ func convLike(c *lctx, transposed bool) error {
 	if transposed {
 		wShape = append([]int{ch, numOut / group}, g.kernel...)
 	}
-	w, err := c.param(0, wShape, cp.WeightFiller, nil)
+	w, err := c.param(0, wShape, cp.GetWeightFiller(), nil)
 	if err != nil {
 		return err
 	}
 	inputs := []string{"", c.useParam(w, "weight", nil)}
 	if cp.GetBiasTerm() {
-		b, err := c.param(1, []int{numOut}, cp.BiasFiller, nil)
+		b, err := c.param(1, []int{numOut}, cp.GetBiasFiller(), nil)
 		if err != nil {
 			return err
 		}

@@ -27,7 +27,7 @@ func innerProduct(c *lctx) error {
 	if ip.GetTranspose() {
 		wShape = []int{k, n}
 	}
-	w, err := c.param(0, wShape, ip.WeightFiller, nil)
+	w, err := c.param(0, wShape, ip.GetWeightFiller(), nil)
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func innerProduct(c *lctx) error {
 		inputs[0] = c.emit("Flatten", []string{c.bottoms[0]}, []int{m, k}, attrs{"axis": graph.IntAttr(int64(axis))})
 	}
 	if ip.GetBiasTerm() {
-		b, err := c.param(1, []int{n}, ip.BiasFiller, nil)
+		b, err := c.param(1, []int{n}, ip.GetBiasFiller(), nil)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func embed(c *lctx) error {
 	if n <= 0 || vocab <= 0 {
 		return c.errorf("num_output and input_dim must be positive (they are %d and %d)", n, vocab)
 	}
-	w, err := c.param(0, []int{vocab, n}, ep.WeightFiller, nil)
+	w, err := c.param(0, []int{vocab, n}, ep.GetWeightFiller(), nil)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func embed(c *lctx) error {
 	idx := c.emitT("Cast", []string{c.bottoms[0]}, tensor.Int64, shape, attrs{"to": graph.IntAttr(7)})
 	y := c.emit("Gather", []string{c.useParam(w, "weight", nil), idx}, out, attrs{"axis": graph.IntAttr(0)})
 	if ep.GetBiasTerm() {
-		b, err := c.param(1, []int{n}, ep.BiasFiller, nil)
+		b, err := c.param(1, []int{n}, ep.GetBiasFiller(), nil)
 		if err != nil {
 			return err
 		}

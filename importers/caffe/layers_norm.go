@@ -173,7 +173,7 @@ func scale(c *lctx) error {
 		if pshape, err = c.spanShape(shape, axis, int(sp.GetNumAxes())); err != nil {
 			return err
 		}
-		p, err := c.param(0, pshape, sp.Filler, constFiller(1))
+		p, err := c.param(0, pshape, sp.GetFiller(), constFiller(1))
 		if err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func scale(c *lctx) error {
 	}
 	y := c.emit("Mul", []string{c.bottoms[0], factor}, shape, nil)
 	if sp.GetBiasTerm() {
-		p, err := c.param(next, pshape, sp.BiasFiller, nil)
+		p, err := c.param(next, pshape, sp.GetBiasFiller(), nil)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func bias(c *lctx) error {
 		if err != nil {
 			return err
 		}
-		p, err := c.param(0, pshape, bp.Filler, nil)
+		p, err := c.param(0, pshape, bp.GetFiller(), nil)
 		if err != nil {
 			return err
 		}
