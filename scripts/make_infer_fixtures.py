@@ -5,7 +5,7 @@ mixed/ holds one Fashion-MNIST test image (the ankle boot in testdata/images) in
 format infer reads, plus files that must fail: a corrupt and a truncated JPEG, and a PNG
 whose header announces 100000 x 100000 pixels. alpha/ and gray/ hold a PNG with
 transparency and grayscale JPEGs. Run from the repository root after
-scripts/make_fashion_model.py:  /usr/bin/python3 scripts/make_infer_fixtures.py
+scripts/extract_fashion_images.py:  /usr/bin/python3 scripts/make_infer_fixtures.py
 """
 import os
 import struct

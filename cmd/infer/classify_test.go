@@ -46,7 +46,7 @@ func probs(r jsonResult) map[int]float64 {
 }
 
 // expected reads PyTorch's probabilities for the example images, written
-// with the model by scripts/make_fashion_model.py.
+// with the model by scripts/make_default_model.sh (PyTorch evaluates it).
 func expected(t *testing.T) map[string][]float64 {
 	t.Helper()
 	data, err := os.ReadFile("testdata/fashion_expected.tsv")
@@ -249,7 +249,7 @@ func TestClassifyUsageErrors(t *testing.T) {
 		{[]string{"classify", "testdata/models/seed_conv.onnx"}, "no images given"},
 		{[]string{"classify", "nowhere/*.png"}, "nowhere/*.png: no files match"},
 		{[]string{"classify", "cmd/infer/testdata/classify"}, ""}, // not an error: checked below
-		{[]string{"classify", "--labels", "cmd/infer/testdata/nine_labels.txt", img}, "has 9 labels but the model's output \"logits\" has 10 classes"},
+		{[]string{"classify", "--labels", "cmd/infer/testdata/nine_labels.txt", img}, "has 9 labels but the model's output \"prob\" has 10 classes"},
 		{[]string{"classify", "--labels", "testdata/labels/synset_words.txt", img}, "has 1000 labels"},
 		{[]string{"classify", "--labels", "nolabels.txt", img}, "--labels nolabels.txt: no such file"},
 		{[]string{"classify", flat, img}, "no image input: input \"x\" is float32[N,784]"},

@@ -9,7 +9,7 @@ import (
 )
 
 // The model classify uses when given none: a small CNN trained on
-// Fashion-MNIST (scripts/make_fashion_model.py writes it, with the same
+// Fashion-MNIST by Stride's own trainer (scripts/make_default_model.sh writes it, with the same
 // bytes in testdata/models).
 var (
 	//go:embed defaultmodel/fashion_mnist.onnx

@@ -56,11 +56,11 @@ func TestDefaultModelMatchesTestdata(t *testing.T) {
 		a, err1 := os.ReadFile(embedded)
 		b, err2 := os.ReadFile(committed)
 		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
-			t.Errorf("%s and %s differ (rerun scripts/make_fashion_model.py): %v %v", embedded, committed, err1, err2)
+			t.Errorf("%s and %s differ (rerun scripts/make_default_model.sh): %v %v", embedded, committed, err1, err2)
 		}
 	}
 	g, labels, err := defaultModel()
-	if err != nil || len(labels) != 10 || g.Inputs[0].Name != "image" {
+	if err != nil || len(labels) != 10 || g.Inputs[0].Name != "data" {
 		t.Errorf("defaultModel: %v, %d labels", err, len(labels))
 	}
 }

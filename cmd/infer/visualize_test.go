@@ -58,7 +58,7 @@ func TestVisualize(t *testing.T) {
 			t.Errorf("picture %d is %s, want %s", i, s[1], files[i])
 		}
 	}
-	if !strings.Contains(string(html), "/conv1/Conv → Relu") {
+	if !strings.Contains(string(html), "conv1 → Relu") {
 		t.Errorf("index.html does not name the layers:\n%s", html)
 	}
 }
