@@ -43,7 +43,9 @@ func withPool(p *parallel.Pool) Option { return func(c *config) { c.pool = p } }
 // plans specialised to the input shapes it has seen: with every shape known,
 // shape computations fold into constants and more ops fuse.
 type Session struct {
-	graph   *graph.Graph
+	graph   *graph.Graph // as given
+	opt     *graph.Graph // after the optimisation passes
+	kernels kernelCache
 	cfg     config
 	pool    *parallel.Pool
 	ownPool bool
@@ -100,7 +102,21 @@ func NewSession(g *graph.Graph, opts ...Option) (*Session, error) {
 		s.ownPool = true
 		s.cfg.pool = s.pool
 	}
-	p, err := newPlan(g, s.cfg, nil, nil)
+	if err := g.Validate(nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.opt = g
+	if cfg.optimize {
+		opt, err := passes.Optimize(g)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.opt = opt
+	}
+	s.kernels = kernelCache{}
+	p, err := newPlan(s.opt, s.cfg, nil, nil, s.kernels)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -109,26 +125,39 @@ func NewSession(g *graph.Graph, opts ...Option) (*Session, error) {
 	return s, nil
 }
 
-// newPlan compiles g. outer types the outer-scope values of a subgraph;
-// shapes, when given, fixes the input shapes the plan is specialised to.
-func newPlan(g *graph.Graph, cfg config, outer map[string]graph.Type, shapes map[string][]int) (*plan, error) {
-	outerNames := map[string]bool{}
-	for k := range outer {
-		outerNames[k] = true
+// kernelCache remembers the kernels of the generic plan, with the constant
+// inputs each was built for, so plans specialised to input shapes reuse
+// them (and their pre-packed weights) instead of preparing them again.
+type kernelCache map[*graph.Node]cachedKernel
+
+type cachedKernel struct {
+	k      ops.Kernel
+	consts []*tensor.Tensor
+}
+
+// lookup returns the cached kernel of n when it was built for the same
+// constant inputs.
+func (kc kernelCache) lookup(n *graph.Node, consts []*tensor.Tensor) ops.Kernel {
+	c, ok := kc[n]
+	if !ok || len(c.consts) != len(consts) {
+		return nil
 	}
-	if err := g.Validate(outerNames); err != nil {
-		return nil, err
+	for i := range consts {
+		if c.consts[i] != consts[i] {
+			return nil
+		}
 	}
+	return c.k
+}
+
+// newPlan compiles an (already optimised) graph. outer types the
+// outer-scope values of a subgraph; shapes, when given, fixes the input
+// shapes the plan is specialised to. The generic plan (shapes nil) records
+// its kernels in cache; specialised plans reuse them.
+func newPlan(g *graph.Graph, cfg config, outer map[string]graph.Type, shapes map[string][]int, cache kernelCache) (*plan, error) {
 	orig := g
 	if shapes != nil {
 		g = withInputShapes(g, shapes)
-	}
-	if cfg.optimize {
-		opt, err := passes.Optimize(g)
-		if err != nil {
-			return nil, err
-		}
-		g = opt
 	}
 	order, err := g.TopoOrder()
 	if err != nil {
@@ -223,9 +252,14 @@ func newPlan(g *graph.Graph, cfg config, outer map[string]graph.Type, shapes map
 				continue
 			}
 		}
-		k, err := safeBuild(def, b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.Label(), err)
+		k := cache.lookup(n, b.Consts)
+		if k == nil {
+			if k, err = safeBuild(def, b); err != nil {
+				return nil, fmt.Errorf("%s: %w", n.Label(), err)
+			}
+			if shapes == nil && cache != nil {
+				cache[n] = cachedKernel{k, b.Consts}
+			}
 		}
 		st.kernel = k
 		for _, o := range n.Outputs {
@@ -393,7 +427,7 @@ func (s *Session) planFor(inputs map[string]*tensor.Tensor) *plan {
 	if p, ok := s.specs[key]; ok {
 		return p
 	}
-	p, err := newPlan(s.graph, s.cfg, nil, shapes)
+	p, err := newPlan(s.opt, s.cfg, nil, shapes, s.kernels)
 	if err != nil {
 		p = s.generic // specialising is an optimisation; the generic plan still runs
 	}

@@ -6,6 +6,7 @@ import (
 	"stride/graph"
 	"stride/internal/parallel"
 	"stride/ops"
+	"stride/runtime/passes"
 	"stride/tensor"
 )
 
@@ -20,7 +21,18 @@ func compileSubgraph(g *graph.Graph, pool *parallel.Pool, scope map[string]graph
 	for _, name := range g.OuterRefs() {
 		outer[name] = scope[name]
 	}
-	s, err := newPlan(g, config{optimize: true, pool: pool}, outer, nil)
+	refs := map[string]bool{}
+	for name := range outer {
+		refs[name] = true
+	}
+	if err := g.Validate(refs); err != nil {
+		return nil, err
+	}
+	opt, err := passes.Optimize(g)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newPlan(opt, config{optimize: true, pool: pool}, outer, nil, nil)
 	if err != nil {
 		return nil, err
 	}
