@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"stride/proto/onnxpb"
 	"stride/tensor"
@@ -141,7 +142,20 @@ func decodeTensor(tp *onnxpb.TensorProto, ext externalResolver) (*tensor.Tensor,
 	return t, nil
 }
 
+// littleEndian reports whether this machine stores numbers as the ONNX
+// raw_data format does, so float32 raw data can be used in place.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
 func decodeRaw(dt tensor.DType, raw []byte, n int) any {
+	// Weights are most of a model's bytes: on little-endian machines use
+	// the decoded protobuf's buffer as the tensor's storage instead of
+	// copying it (the buffer belongs to this tensor alone).
+	if dt == tensor.Float32 && littleEndian && n > 0 && uintptr(unsafe.Pointer(&raw[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), n)
+	}
 	le := binary.LittleEndian
 	data := tensor.MakeSlice(dt, n)
 	switch d := data.(type) {
