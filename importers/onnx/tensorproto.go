@@ -1,9 +1,7 @@
 package onnx
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -156,53 +154,7 @@ func decodeRaw(dt tensor.DType, raw []byte, n int) any {
 	if dt == tensor.Float32 && littleEndian && n > 0 && uintptr(unsafe.Pointer(&raw[0]))%4 == 0 {
 		return unsafe.Slice((*float32)(unsafe.Pointer(&raw[0])), n)
 	}
-	le := binary.LittleEndian
-	data := tensor.MakeSlice(dt, n)
-	switch d := data.(type) {
-	case []float32:
-		for i := range d {
-			d[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-	case []float64:
-		for i := range d {
-			d[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-	case []int64:
-		for i := range d {
-			d[i] = int64(le.Uint64(raw[8*i:]))
-		}
-	case []uint64:
-		for i := range d {
-			d[i] = le.Uint64(raw[8*i:])
-		}
-	case []int32:
-		for i := range d {
-			d[i] = int32(le.Uint32(raw[4*i:]))
-		}
-	case []uint32:
-		for i := range d {
-			d[i] = le.Uint32(raw[4*i:])
-		}
-	case []int16:
-		for i := range d {
-			d[i] = int16(le.Uint16(raw[2*i:]))
-		}
-	case []uint16:
-		for i := range d {
-			d[i] = le.Uint16(raw[2*i:])
-		}
-	case []int8:
-		for i := range d {
-			d[i] = int8(raw[i])
-		}
-	case []uint8:
-		copy(d, raw)
-	case []bool:
-		for i := range d {
-			d[i] = raw[i] != 0
-		}
-	}
-	return data
+	return tensor.DecodeLE(dt, raw, n)
 }
 
 // EncodeTensor converts a tensor to a TensorProto with raw_data (strings use
@@ -216,70 +168,15 @@ func EncodeTensor(name string, t *tensor.Tensor) (*onnxpb.TensorProto, error) {
 	for _, d := range t.Shape {
 		tp.Dims = append(tp.Dims, int64(d))
 	}
-	le := binary.LittleEndian
-	var raw []byte
-	switch d := t.Data.(type) {
-	case []string:
-		for _, s := range d {
+	if strs, ok := t.Data.([]string); ok {
+		for _, s := range strs {
 			tp.StringData = append(tp.StringData, []byte(s))
 		}
 		return tp, nil
-	case []float32:
-		raw = make([]byte, 4*len(d))
-		for i, v := range d {
-			le.PutUint32(raw[4*i:], math.Float32bits(v))
-		}
-	case []float64:
-		raw = make([]byte, 8*len(d))
-		for i, v := range d {
-			le.PutUint64(raw[8*i:], math.Float64bits(v))
-		}
-	case []int64:
-		raw = make([]byte, 8*len(d))
-		for i, v := range d {
-			le.PutUint64(raw[8*i:], uint64(v))
-		}
-	case []uint64:
-		raw = make([]byte, 8*len(d))
-		for i, v := range d {
-			le.PutUint64(raw[8*i:], v)
-		}
-	case []int32:
-		raw = make([]byte, 4*len(d))
-		for i, v := range d {
-			le.PutUint32(raw[4*i:], uint32(v))
-		}
-	case []uint32:
-		raw = make([]byte, 4*len(d))
-		for i, v := range d {
-			le.PutUint32(raw[4*i:], v)
-		}
-	case []int16:
-		raw = make([]byte, 2*len(d))
-		for i, v := range d {
-			le.PutUint16(raw[2*i:], uint16(v))
-		}
-	case []uint16:
-		raw = make([]byte, 2*len(d))
-		for i, v := range d {
-			le.PutUint16(raw[2*i:], v)
-		}
-	case []int8:
-		raw = make([]byte, len(d))
-		for i, v := range d {
-			raw[i] = byte(v)
-		}
-	case []uint8:
-		raw = append([]byte{}, d...)
-	case []bool:
-		raw = make([]byte, len(d))
-		for i, v := range d {
-			if v {
-				raw[i] = 1
-			}
-		}
-	default:
-		return nil, fmt.Errorf("tensor %q: cannot encode data of type %T", name, t.Data)
+	}
+	raw, err := tensor.EncodeLE(t)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", name, err)
 	}
 	tp.RawData = raw
 	if raw == nil {

@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -118,58 +117,8 @@ func Decode(r io.Reader) (*tensor.Tensor, error) {
 	if _, err := io.CopyN(buf, r, int64(n*dt.Size())); err != nil {
 		return nil, fmt.Errorf(".npy data is truncated: shape %v needs %d bytes: %w", shape, n*dt.Size(), err)
 	}
-	t := &tensor.Tensor{DType: dt, Shape: shape, Data: decode(dt, buf.Bytes(), n)}
+	t := &tensor.Tensor{DType: dt, Shape: shape, Data: tensor.DecodeLE(dt, buf.Bytes(), n)}
 	return t, nil
-}
-
-func decode(dt tensor.DType, raw []byte, n int) any {
-	le := binary.LittleEndian
-	data := tensor.MakeSlice(dt, n)
-	switch d := data.(type) {
-	case []float32:
-		for i := range d {
-			d[i] = math.Float32frombits(le.Uint32(raw[4*i:]))
-		}
-	case []float64:
-		for i := range d {
-			d[i] = math.Float64frombits(le.Uint64(raw[8*i:]))
-		}
-	case []uint16:
-		for i := range d {
-			d[i] = le.Uint16(raw[2*i:])
-		}
-	case []int8:
-		for i := range d {
-			d[i] = int8(raw[i])
-		}
-	case []int16:
-		for i := range d {
-			d[i] = int16(le.Uint16(raw[2*i:]))
-		}
-	case []int32:
-		for i := range d {
-			d[i] = int32(le.Uint32(raw[4*i:]))
-		}
-	case []int64:
-		for i := range d {
-			d[i] = int64(le.Uint64(raw[8*i:]))
-		}
-	case []uint8:
-		copy(d, raw)
-	case []uint32:
-		for i := range d {
-			d[i] = le.Uint32(raw[4*i:])
-		}
-	case []uint64:
-		for i := range d {
-			d[i] = le.Uint64(raw[8*i:])
-		}
-	case []bool:
-		for i := range d {
-			d[i] = raw[i] != 0
-		}
-	}
-	return data
 }
 
 // Encode returns the .npy bytes of a tensor (format version 1).
@@ -204,25 +153,11 @@ func Encode(t *tensor.Tensor) ([]byte, error) {
 	b.WriteString("\x93NUMPY\x01\x00")
 	binary.Write(&b, binary.LittleEndian, uint16(len(h)))
 	b.WriteString(h)
-	le := binary.LittleEndian
-	switch d := t.Data.(type) {
-	case []float32:
-		for _, v := range d {
-			binary.Write(&b, le, math.Float32bits(v))
-		}
-	case []bool:
-		for _, v := range d {
-			if v {
-				b.WriteByte(1)
-			} else {
-				b.WriteByte(0)
-			}
-		}
-	default:
-		if err := binary.Write(&b, le, d); err != nil {
-			return nil, err
-		}
+	raw, err := tensor.EncodeLE(t)
+	if err != nil {
+		return nil, err
 	}
+	b.Write(raw)
 	return b.Bytes(), nil
 }
 
