@@ -211,9 +211,12 @@ type convKernel struct {
 	act   fusedAct
 	// zIn is the input index of the residual Z (FusedConv), or -1.
 	zIn int
-	// packed holds W packed for the GEMM when W is a float32 constant
-	// (nil otherwise, or when the node takes another path).
+	// packed holds W packed for the GEMM when W is a constant (nil
+	// otherwise, or when the node takes another path).
 	packed *packedWeights
+	// wino holds W transformed for Winograd F(4x4, 3x3) when W is a
+	// constant and the convolution qualifies.
+	wino *winoWeights
 }
 
 func buildConv(b *ops.Build) (ops.Kernel, error) { return newConvKernel(b, false) }
@@ -227,17 +230,31 @@ func newConvKernel(b *ops.Build, fused bool) (*convKernel, error) {
 	}
 	k := &convKernel{attrs: a, zIn: -1}
 	if fused {
-		if k.act, err = parseFusedAct(b.Node); err != nil {
+		if k.act, err = parseFusedAct(b.Node, "alpha"); err != nil {
 			return nil, err
 		}
 		k.zIn = 3
 	}
-	if w := b.Const(1); w != nil && w.DType == tensor.Float32 && len(w.Shape) >= 3 {
-		if m := convMethodFor(len(w.Shape)-2, w.Shape[1], a.group); m == methodPacked {
-			if k.packed, err = packWeights(w, a.group); err != nil {
-				return nil, err
-			}
+	w := b.Const(1)
+	if w == nil || !w.DType.IsFloat() || len(w.Shape) < 3 || convMethodFor(len(w.Shape)-2, w.Shape[1], a.group) != methodPacked {
+		return k, nil
+	}
+	// Kernels compute in float32 (the runtime widens 16-bit and float64
+	// inputs), so the weights are packed as float32.
+	if w.DType != tensor.Float32 {
+		w = tensor.ToFloat32(w)
+	}
+	if winogradFits(a, w.Shape) {
+		k.wino = packWinograd(w)
+		if winogradAlways(b, a, w.Shape) {
+			// The GEMM form would never run; should the input
+			// differ from its declared shape after all, it is
+			// packed per run.
+			return k, nil
 		}
+	}
+	if k.packed, err = packWeights(w, a.group); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -304,9 +321,14 @@ func (k *convKernel) Run(c *ops.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, err
 	case methodDepthwise:
 		convDepthwise(c, g, x.F32(), w.F32(), bd, zd, k.act, yd)
 	case methodPacked:
+		if k.wino != nil && useWinograd(g) {
+			convWinograd(c, g, x.F32(), k.wino, bd, zd, k.act, yd)
+			break
+		}
 		pw := k.packed
 		if pw == nil {
-			// W is computed at run time: pack it for this call.
+			// W is computed at run time (or was only expected to
+			// take Winograd): pack it for this call.
 			if pw, err = packWeights(w, g.g); err != nil {
 				return nil, err
 			}

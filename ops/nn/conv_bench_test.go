@@ -14,8 +14,10 @@ import (
 )
 
 // Convolution benchmarks on ResNet / MobileNet layer shapes, reporting
-// GFLOP/s (2 flops per multiply-add) for the fast path ("fast", weights
-// packed at build) and the im2col reference it replaced ("im2col"), on one
+// GFLOP/s (2 flops per multiply-add of the direct definition, whatever the
+// algorithm) for the fast path ("fast": the default choice, weights
+// packed at build), the packed GEMM where Winograd is the default
+// ("direct"), and the im2col reference it all replaced ("im2col"), on one
 // and two threads.
 
 type convBench struct {
@@ -35,7 +37,16 @@ var convBenches = []convBench{
 	{"dw144 3x3 56 s2", convCase{x: []int{1, 144, 56, 56}, w: []int{144, 1, 3, 3}, group: 144, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true}},
 	{"16-96 1x1 112", convCase{x: []int{1, 16, 112, 112}, w: []int{96, 16, 1, 1}, bias: true}},
 	{"dw96 3x3 112 s2", convCase{x: []int{1, 96, 112, 112}, w: []int{96, 1, 3, 3}, group: 96, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"dw960 3x3 7 s1", convCase{x: []int{1, 960, 7, 7}, w: []int{960, 1, 3, 3}, group: 960, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"128-16 1x1 55", convCase{x: []int{1, 128, 55, 55}, w: []int{16, 128, 1, 1}, bias: true}},
+	{"64-256 3x3 13 b8", convCase{x: []int{8, 64, 13, 13}, w: []int{256, 64, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"48-192 3x3 13 b8", convCase{x: []int{8, 48, 13, 13}, w: []int{192, 48, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"128-32 3x3 28 b8", convCase{x: []int{8, 128, 28, 28}, w: []int{32, 128, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
 	{"64-64 3x3 56 b8", convCase{x: []int{8, 64, 56, 56}, w: []int{64, 64, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"512-2048 1x1 7 b8", convCase{x: []int{8, 512, 7, 7}, w: []int{2048, 512, 1, 1}, bias: true}},
+	{"256-1024 1x1 14 b8", convCase{x: []int{8, 256, 14, 14}, w: []int{1024, 256, 1, 1}, bias: true}},
+	{"128-256 3x3 s2 b8", convCase{x: []int{8, 128, 28, 28}, w: []int{256, 128, 3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"256-512 1x1 s2 b8", convCase{x: []int{8, 256, 14, 14}, w: []int{512, 256, 1, 1}, strides: []int{2, 2}, bias: true}},
 	{"512-512 3x3 7 b8", convCase{x: []int{8, 512, 7, 7}, w: []int{512, 512, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
 }
 
@@ -65,6 +76,13 @@ func BenchmarkConv(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/fast/t%d", cb.name, threads), func(b *testing.B) {
 				benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, x, w, bt)) })
 			})
+			if winogradFits(a, w.Shape) && useWinograd(g) {
+				b.Run(fmt.Sprintf("%s/direct/t%d", cb.name, threads), func(b *testing.B) {
+					winogradOn = false
+					defer func() { winogradOn = true }()
+					benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, x, w, bt)) })
+				})
+			}
 			b.Run(fmt.Sprintf("%s/im2col/t%d", cb.name, threads), func(b *testing.B) {
 				benchFlops(b, flops, threads, func() { convIm2col(ctx, g, x.F32(), w.F32(), bt, y.F32()) })
 			})

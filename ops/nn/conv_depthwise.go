@@ -9,11 +9,11 @@ import (
 // Depthwise convolutions (one input channel per group, with any channel
 // multiplier) do kh*kw multiply-adds per output, far too little work per
 // weight for a GEMM. They run as direct loops over output rows instead.
-// The common 3x3 kernel (stride 1 or 2, dilation 1) has a row kernel
-// (dw3Row: AVX-512 assembly, or its pure-Go twin dw3RowGo) that applies
-// bias and clamp-type activations in registers; it runs on a zero-padded
-// copy of the plane so that no row has borders. Other kernel shapes take
-// plain loops.
+// The common 3x3 kernel (horizontal stride 1 or 2, dilation 1) has a
+// plane kernel (dw3Rows: AVX-512 assembly, or its pure-Go twin
+// dw3RowsGo) that applies bias and clamp-type activations in registers;
+// it runs on a zero-padded copy of the plane so that no row has borders.
+// Other kernel shapes take plain loops.
 
 // convDepthwise computes a convolution with one input channel per group.
 func convDepthwise(c *ops.Ctx, g *convGeom, xd, wd, bias, zd []float32, act fusedAct, yd []float32) {
@@ -23,10 +23,14 @@ func convDepthwise(c *ops.Ctx, g *convGeom, xd, wd, bias, zd []float32, act fuse
 	// Planes are independent; a chunk should be worth a task hand-off.
 	grain := max(1, (1<<15)/max(1, cols*kk))
 	c.For(g.n*g.m, grain, func(p0, p1 int) {
-		var pad *[]float32
+		var pad []float32
 		if fast && d.needsPad() {
-			pad = getScratch(d.spanH() * d.spanW())
-			defer scratch.Put(pad)
+			// The padding stays zero across the chunk's planes: only
+			// the input's interior is rewritten for each.
+			buf := getScratch(d.spanH() * d.spanW())
+			defer scratch.Put(buf)
+			pad = (*buf)[:d.spanH()*d.spanW()]
+			clear(pad)
 		}
 		for p := p0; p < p1; p++ {
 			img, oc := p/g.m, p%g.m
@@ -46,9 +50,9 @@ func convDepthwise(c *ops.Ctx, g *convGeom, xd, wd, bias, zd []float32, act fuse
 				act.finish(y, z)
 				continue
 			}
-			src, stride := x, d.inW
+			src, ld := x, d.inW
 			if pad != nil {
-				src, stride = d.padPlane(x, *pad), d.spanW()
+				src, ld = d.padInterior(x, pad), d.spanW()
 			}
 			lo, hi, clamp := act.bounds()
 			// A residual comes before the activation, so then the
@@ -58,7 +62,7 @@ func convDepthwise(c *ops.Ctx, g *convGeom, xd, wd, bias, zd []float32, act fuse
 			if post {
 				lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 			}
-			dw3Plane(&d, src, stride, (*[9]float32)(w), b, lo, hi, y)
+			dw3Rows(y, src, (*[9]float32)(w), d.outW, d.outH, ld, d.sh*ld, d.sw, b, lo, hi)
 			if post {
 				act.finish(y, z)
 			}
@@ -71,35 +75,17 @@ func (d *conv2D) needsPad() bool {
 	return d.ph > 0 || d.pw > 0 || d.spanH() > d.inH || d.spanW() > d.inW
 }
 
-// padPlane copies plane x into buf as the spanH x spanW region the
-// windows cover, zero outside the input, and returns it.
-func (d *conv2D) padPlane(x, buf []float32) []float32 {
+// padInterior copies plane x into buf, the zero-padded spanH x spanW
+// region the windows cover; the padding of buf must already be zero.
+func (d *conv2D) padInterior(x, buf []float32) []float32 {
 	hs, ws := d.spanH(), d.spanW()
 	buf = buf[:hs*ws]
-	// Input columns [ca, cb) land at padded columns [ca+pw, cb+pw).
-	ca, cb := 0, min(d.inW, ws-d.pw)
-	for r := 0; r < hs; r++ {
-		row := buf[r*ws : (r+1)*ws]
-		iy := r - d.ph
-		if uint(iy) >= uint(d.inH) || ca >= cb {
-			clear(row)
-			continue
-		}
-		clear(row[:d.pw])
-		copy(row[d.pw:cb+d.pw], x[iy*d.inW+ca:iy*d.inW+cb])
-		clear(row[cb+d.pw:])
+	cb := min(d.inW, ws-d.pw) // input columns that land inside the region
+	for iy := max(0, -d.ph); iy < d.inH && iy+d.ph < hs; iy++ {
+		r := iy + d.ph
+		copy(buf[r*ws+d.pw:r*ws+d.pw+cb], x[iy*d.inW:iy*d.inW+cb])
 	}
 	return buf
-}
-
-// dw3Plane computes a 3x3 depthwise plane from src, the rows (stride
-// apart) the windows cover, padding included; results are clamped to
-// [lo, hi].
-func dw3Plane(d *conv2D, src []float32, stride int, w *[9]float32, bias, lo, hi float32, y []float32) {
-	for oy := 0; oy < d.outH; oy++ {
-		r := oy * d.sh * stride
-		dw3Row(y[oy*d.outW:(oy+1)*d.outW], src[r:], src[r+stride:], src[r+2*stride:], w, d.sw, bias, lo, hi)
-	}
 }
 
 // clampTo limits v to [lo, hi]; NaN stays NaN.
@@ -113,26 +99,32 @@ func clampTo(v, lo, hi float32) float32 {
 	return v
 }
 
-// dw3RowGo is the portable row kernel: for each i < len(y),
+// dw3RowsGo is the portable 3x3 kernel: rows output rows of n outputs
+// (row r at y[r*n:]), where
 //
-//	y[i] = clamp(bias + sum over r, k < 3 of w[3r+k] * rows[r][i*stride+k])
+//	y[r*n+i] = clamp(bias + sum over k, t < 3 of w[3k+t] * src[r*step + k*ld + i*stride + t])
 //
-// with the rows' three partial sums added in the same order as the
-// assembly. Each row must hold (len(y)-1)*stride+3 elements.
-func dw3RowGo(y, r0, r1, r2 []float32, w *[9]float32, stride int, bias, lo, hi float32) {
-	if len(y) == 0 {
+// with the three source rows' partial sums added in the same order as the
+// assembly.
+func dw3RowsGo(y, src []float32, w *[9]float32, n, rows, ld, step, stride int, bias, lo, hi float32) {
+	if n == 0 {
 		return
 	}
-	span := (len(y)-1)*stride + 3
-	r0, r1, r2 = r0[:span], r1[:span], r2[:span]
+	span := (n-1)*stride + 3
 	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-	for i := range y {
-		j := i * stride
-		a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
-		s0 := bias + w0*a[0] + w1*a[1] + w2*a[2]
-		s1 := w3*b[0] + w4*b[1] + w5*b[2]
-		s2 := w6*c[0] + w7*c[1] + w8*c[2]
-		y[i] = clampTo(s0+s1+s2, lo, hi)
+	for r := 0; r < rows; r++ {
+		yr := y[r*n : (r+1)*n]
+		r0 := src[r*step : r*step+span]
+		r1 := src[r*step+ld : r*step+ld+span]
+		r2 := src[r*step+2*ld : r*step+2*ld+span]
+		for i := range yr {
+			j := i * stride
+			a, b, c := r0[j:j+3], r1[j:j+3], r2[j:j+3]
+			s0 := bias + w0*a[0] + w1*a[1] + w2*a[2]
+			s1 := w3*b[0] + w4*b[1] + w5*b[2]
+			s2 := w6*c[0] + w7*c[1] + w8*c[2]
+			yr[i] = clampTo(s0+s1+s2, lo, hi)
+		}
 	}
 }
 

@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// 3x3 depthwise row kernels (see dw3RowGo). Registers:
-//   DI = y, SI/R8/R9 = input rows 0..2, CX = outputs left
+// 3x3 depthwise kernels (see dw3RowsGo), a plane of rows per call.
+// Registers: R10/R11 = output / source row starts, DX = outputs per row,
+//   DI = y, SI/R8/R9 = input rows 0..2, CX = outputs left in the row
 //   Z20..Z28 = weights w[0..8], Z29 = bias, Z30 = lo, Z31 = hi
 // Each row's three taps go to their own accumulator (Z0, Z1, Z2), summed
 // as (row0 + row1) + row2 at the end, like the Go twin.
@@ -13,7 +14,7 @@
 // propagates.
 
 #define LOADW \
-	MOVQ w+32(FP), AX; \
+	MOVQ w+16(FP), AX; \
 	VBROADCASTSS 0(AX), Z20; \
 	VBROADCASTSS 4(AX), Z21; \
 	VBROADCASTSS 8(AX), Z22; \
@@ -23,9 +24,9 @@
 	VBROADCASTSS 24(AX), Z26; \
 	VBROADCASTSS 28(AX), Z27; \
 	VBROADCASTSS 32(AX), Z28; \
-	VBROADCASTSS bias+48(FP), Z29; \
-	VBROADCASTSS lo+52(FP), Z30; \
-	VBROADCASTSS hi+56(FP), Z31
+	VBROADCASTSS bias+56(FP), Z29; \
+	VBROADCASTSS lo+60(FP), Z30; \
+	VBROADCASTSS hi+64(FP), Z31
 
 // FINISH sums the row accumulators a, b, c into a and clamps it.
 #define FINISH(a, b, c) \
@@ -48,14 +49,26 @@
 	VFMADD231PS off+8(R8), Z25, b; \
 	VFMADD231PS off+8(R9), Z28, c
 
-// func dw3s1AVX512(y, r0, r1, r2 *float32, w *[9]float32, n int, bias, lo, hi float32)
-TEXT ·dw3s1AVX512(SB), NOSPLIT, $0-60
-	MOVQ y+0(FP), DI
-	MOVQ r0+8(FP), SI
-	MOVQ r1+16(FP), R8
-	MOVQ r2+24(FP), R9
-	MOVQ n+40(FP), CX
+// func dw3s1AVX512(y, src *float32, w *[9]float32, n, rows, ld, step int, bias, lo, hi float32)
+// Computes rows output rows of n outputs (y rows n apart); output row r
+// reads the 3 source rows at src + r*step, ld apart (ld, step in bytes).
+TEXT ·dw3s1AVX512(SB), NOSPLIT, $0-68
+	MOVQ y+0(FP), R10
+	MOVQ src+8(FP), R11
+	MOVQ n+24(FP), DX
+	MOVQ ld+40(FP), R12
+	MOVQ step+48(FP), R13
 	LOADW
+	MOVQ rows+32(FP), AX
+
+s1row:
+	TESTQ AX, AX
+	JLE   s1done
+	MOVQ R10, DI
+	MOVQ R11, SI
+	LEAQ (R11)(R12*1), R8
+	LEAQ (R8)(R12*1), R9
+	MOVQ DX, CX
 
 s1loop32:
 	CMPQ CX, $32
@@ -87,7 +100,7 @@ s1loop16:
 
 s1tail:
 	TESTQ CX, CX
-	JLE   s1done
+	JLE   s1next
 	// K1 = the low CX lanes. Masked-off lanes are neither read nor written.
 	MOVL $1, BX
 	SHLL CX, BX
@@ -114,6 +127,12 @@ s1tail:
 	VFMADD231PS Z14, Z28, Z2
 	FINISH(Z0, Z1, Z2)
 	VMOVUPS Z0, K1, (DI)
+
+s1next:
+	LEAQ (R10)(DX*4), R10
+	ADDQ R13, R11
+	DECQ AX
+	JMP  s1row
 
 s1done:
 	VZEROUPPER
@@ -176,16 +195,27 @@ GLOBL ·permOdd(SB), RODATA|NOPTR, $64
 	VFMADD231PS Z6, w1, acc; \
 	VFMADD231PS Z8, w2, acc
 
-// func dw3s2AVX512(y, r0, r1, r2 *float32, w *[9]float32, n int, bias, lo, hi float32)
-TEXT ·dw3s2AVX512(SB), NOSPLIT, $0-60
-	MOVQ y+0(FP), DI
-	MOVQ r0+8(FP), SI
-	MOVQ r1+16(FP), R8
-	MOVQ r2+24(FP), R9
-	MOVQ n+40(FP), CX
+// func dw3s2AVX512(y, src *float32, w *[9]float32, n, rows, ld, step int, bias, lo, hi float32)
+// As dw3s1AVX512, output i of a row reading source columns 2i..2i+2.
+TEXT ·dw3s2AVX512(SB), NOSPLIT, $0-68
+	MOVQ y+0(FP), R10
+	MOVQ src+8(FP), R11
+	MOVQ n+24(FP), DX
+	MOVQ ld+40(FP), R12
+	MOVQ step+48(FP), R13
 	LOADW
+	MOVQ rows+32(FP), AX
 	VMOVUPS ·permEven(SB), Z18
 	VMOVUPS ·permOdd(SB), Z19
+
+s2row:
+	TESTQ AX, AX
+	JLE   s2done
+	MOVQ R10, DI
+	MOVQ R11, SI
+	LEAQ (R11)(R12*1), R8
+	LEAQ (R8)(R12*1), R9
+	MOVQ DX, CX
 	// Full blocks: every lane but p[33].
 	MOVL $0xffff, BX
 	KMOVW BX, K1
@@ -217,16 +247,16 @@ s2block:
 
 s2tail:
 	TESTQ CX, CX
-	JLE   s2done
+	JLE   s2next
 	// rem = CX outputs read p[0..2*rem]: K3/K4 cover the low 2*rem+1
 	// floats of p[0..31], K5/K6 the low 2*rem-1 of p[2..33]; K1 the
 	// outputs.
-	MOVQ CX, R10
+	MOVQ CX, DX // n is reloaded for the next row
 	MOVL $1, BX
 	SHLL CX, BX
 	DECL BX
 	KMOVW BX, K1
-	LEAQ 1(R10)(R10*1), CX
+	LEAQ 1(DX)(DX*1), CX
 	MOVL $1, BX
 	SHLL CX, BX
 	DECL BX
@@ -242,6 +272,13 @@ s2tail:
 	KMOVW BX, K6
 	MOVQ $16, CX // one more pass through the block, then done
 	JMP  s2block
+
+s2next:
+	MOVQ n+24(FP), DX
+	LEAQ (R10)(DX*4), R10
+	ADDQ R13, R11
+	DECQ AX
+	JMP  s2row
 
 s2done:
 	VZEROUPPER

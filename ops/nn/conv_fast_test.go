@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	goruntime "runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -210,11 +211,11 @@ func TestFusedConvErrors(t *testing.T) {
 	}
 }
 
-// TestDw3RowTwins compares the assembly row kernel with its Go twin on
-// every tail length, both strides, clamps and NaN inputs.
+// TestDw3RowTwins compares the assembly kernels with their Go twin on
+// every tail length, both strides, several rows, clamps and NaN inputs.
 func TestDw3RowTwins(t *testing.T) {
 	if !useDw3Asm {
-		t.Skip("no assembly row kernel on this machine or build")
+		t.Skip("no assembly kernel on this machine or build")
 	}
 	r := rand.New(rand.NewPCG(29, 30))
 	var w [9]float32
@@ -224,18 +225,20 @@ func TestDw3RowTwins(t *testing.T) {
 	for _, stride := range []int{1, 2} {
 		for n := 1; n <= 70; n++ {
 			for _, b := range [][2]float32{{-inf, inf}, {0, inf}, {-0.3, 0.4}} {
-				span := (n-1)*stride + 3
-				rows := [3][]float32{randF32(r, span), randF32(r, span), randF32(r, span)}
-				rows[1][span/2] = nan
-				want := make([]float32, n+1)
-				got := make([]float32, n+1)
-				want[n], got[n] = 42, 42 // must stay untouched
-				dw3RowGo(want[:n], rows[0], rows[1], rows[2], &w, stride, 0.25, b[0], b[1])
-				dw3Row(got[:n], rows[0], rows[1], rows[2], &w, stride, 0.25, b[0], b[1])
+				rows := 1 + n%3
+				ld := (n-1)*stride + 3 + n%2
+				step := stride * ld
+				src := randF32(r, (rows-1)*step+2*ld+(n-1)*stride+3)
+				src[len(src)/2] = nan
+				want := make([]float32, rows*n+1)
+				got := make([]float32, rows*n+1)
+				want[rows*n], got[rows*n] = 42, 42 // must stay untouched
+				dw3RowsGo(want, src, &w, n, rows, ld, step, stride, 0.25, b[0], b[1])
+				dw3Rows(got, src, &w, n, rows, ld, step, stride, 0.25, b[0], b[1])
 				for i := range want {
 					d := math.Abs(float64(got[i] - want[i]))
 					if math.IsNaN(float64(want[i])) != math.IsNaN(float64(got[i])) || d > 1e-5*(1+math.Abs(float64(want[i]))) {
-						t.Fatalf("stride %d n %d clamp %v: y[%d] = %v, Go twin %v", stride, n, b, i, got[i], want[i])
+						t.Fatalf("stride %d n %d rows %d clamp %v: y[%d] = %v, Go twin %v", stride, n, rows, b, i, got[i], want[i])
 					}
 				}
 			}
@@ -312,4 +315,48 @@ func (a *testArena) Release(t *tensor.Tensor) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.free[t.Len()] = append(a.free[t.Len()], t)
+}
+
+// TestConcurrentFastRuns runs kernels with weights prepared at build
+// (Winograd, packed GEMM, depthwise, packed FC) from many goroutines: the
+// results must match a lone run bit for bit.
+func TestConcurrentFastRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	type tc struct {
+		domain, op string
+		attrs      map[string]*graph.Attr
+		consts     []bool
+		in         []*tensor.Tensor
+	}
+	pads := map[string]*graph.Attr{"pads": ints(1, 1, 1, 1)}
+	cases := []tc{
+		{"", "Conv", pads, []bool{false, true, true}, []*tensor.Tensor{randTensor(r, 2, 16, 20, 20), randTensor(r, 24, 16, 3, 3), randTensor(r, 24)}},
+		{"", "Conv", map[string]*graph.Attr{"pads": ints(1, 1, 1, 1), "strides": ints(2, 2)}, []bool{false, true}, []*tensor.Tensor{randTensor(r, 1, 8, 19, 21), randTensor(r, 12, 8, 3, 3)}},
+		{"", "Conv", map[string]*graph.Attr{"pads": ints(1, 1, 1, 1), "group": graph.IntAttr(8)}, []bool{false, true}, []*tensor.Tensor{randTensor(r, 2, 8, 30, 30), randTensor(r, 8, 1, 3, 3)}},
+		{Domain, "FusedGemm", map[string]*graph.Attr{"transB": graph.IntAttr(1), "activation": graph.StringAttr("Relu")}, []bool{false, true, true}, []*tensor.Tensor{randTensor(r, 3, 64), randTensor(r, 50, 64), randTensor(r, 50)}},
+		{"", "MaxPool", map[string]*graph.Attr{"kernel_shape": ints(3, 3), "strides": ints(2, 2)}, nil, []*tensor.Tensor{randTensor(r, 2, 3, 17, 17)}},
+	}
+	for _, c := range cases {
+		k := buildNode(t, c.domain, c.op, c.attrs, c.consts, c.in...)
+		want := runKernel(t, k, testCtx(), c.in...).F32()
+		var wg sync.WaitGroup
+		bad := make(chan string, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := k.Run(testCtx(), c.in)
+				if err != nil {
+					bad <- err.Error()
+				} else if !slices.Equal(out[0].F32(), want) {
+					bad <- "concurrent run differs"
+				}
+			}()
+		}
+		wg.Wait()
+		close(bad)
+		for msg := range bad {
+			t.Errorf("%s: %s", c.op, msg)
+		}
+	}
 }

@@ -11,10 +11,13 @@ import (
 
 // The main convolution path: per image and group, Y = W * patches(X) as
 // one GEMM whose left operand, the weights, is packed once at load, and
-// whose right operand is packed panel by panel straight from X (implicit
-// im2col), so no patch matrix is ever stored. Bias, the FusedConv residual
-// and activation are applied by the GEMM epilogue as each output tile is
-// stored. 1-D convolutions run as 2-D ones of height 1.
+// whose right operand is packed panel by panel as the GEMM needs it
+// (implicit im2col), so no patch matrix is ever stored. The panels are
+// copied from X itself (1x1 stride-1 kernels take X as the operand
+// directly), or from a zero-padded copy of X split into stride phases
+// (convInput), where every run of a patch row is contiguous. Bias, the
+// FusedConv residual and activation are applied by the GEMM epilogue as
+// each output tile is stored. 1-D convolutions run as 2-D ones of height 1.
 
 // packedWeights is W ([M, C/group, k...]) packed for the GEMM: per group,
 // A = W reshaped to (M/group) x (C/group * kernel taps).
@@ -168,24 +171,41 @@ type convInput struct {
 	t      *tensor.Tensor
 }
 
+// inputLayout returns the convInput geometry for d (without data), and
+// whether the input can be used in place: no padding and no phases.
+func inputLayout(d *conv2D) (convInput, bool) {
+	hp := max(d.spanH(), d.ph+d.inH)
+	wp := max(d.spanW(), d.pw+d.inW)
+	if d.ph == 0 && d.pw == 0 && d.sw == 1 && hp == d.inH && wp == d.inW {
+		return convInput{hp: d.inH, wq: d.inW, phases: 1, chLen: d.inH * d.inW}, true
+	}
+	ph := d.sw
+	wq := (wp + ph - 1) / ph
+	return convInput{hp: hp, wq: wq, phases: ph, chLen: ph * hp * wq}, false
+}
+
 // prepareInput lays out x (cg channels of d.inH x d.inW) as a convInput.
 // An input that needs no padding or phases is used in place; otherwise
 // the copy comes from c's arena (release gives it back).
 func prepareInput(c *ops.Ctx, d *conv2D, x []float32, cg int) convInput {
-	hp := max(d.spanH(), d.ph+d.inH)
-	wp := max(d.spanW(), d.pw+d.inW)
-	if d.ph == 0 && d.pw == 0 && d.sw == 1 && hp == d.inH && wp == d.inW {
-		return convInput{data: x, hp: d.inH, wq: d.inW, phases: 1, chLen: d.inH * d.inW}
+	in, inPlace := inputLayout(d)
+	if inPlace {
+		in.data = x
+		return in
 	}
-	ph := d.sw
-	wq := (wp + ph - 1) / ph
-	in := convInput{hp: hp, wq: wq, phases: ph, chLen: ph * hp * wq}
 	t, err := c.Alloc(tensor.Float32, cg*in.chLen)
 	if err != nil { // only for absurd sizes, which geometry has ruled out
 		panic(err)
 	}
 	in.t, in.data = t, t.F32()
+	in.fill(d, in.data, x, cg)
+	return in
+}
+
+// fill writes the layout of one image's cg channels x into dst.
+func (in *convInput) fill(d *conv2D, dst, x []float32, cg int) {
 	inPlane := d.inH * d.inW
+	ph, hp, wq := in.phases, in.hp, in.wq
 	// Rows and phases no tap reads (a strided 1x1 kernel reads one row
 	// in sh and one phase) are left unwritten.
 	for ci := 0; ci < cg; ci++ {
@@ -194,7 +214,7 @@ func prepareInput(c *ops.Ctx, d *conv2D, x []float32, cg int) convInput {
 			if !d.phaseUsed(p) {
 				continue
 			}
-			dst := in.data[ci*in.chLen+p*hp*wq : ci*in.chLen+(p+1)*hp*wq]
+			dp := dst[ci*in.chLen+p*hp*wq : ci*in.chLen+(p+1)*hp*wq]
 			// Padded column q*ph+p is input column q*ph+p-pw: the
 			// phase's columns inside the input are [qa, qb).
 			shift := p - d.pw
@@ -204,7 +224,7 @@ func prepareInput(c *ops.Ctx, d *conv2D, x []float32, cg int) convInput {
 				if !d.rowUsed(r) {
 					continue
 				}
-				row := dst[r*wq : (r+1)*wq]
+				row := dp[r*wq : (r+1)*wq]
 				iy := r - d.ph
 				if uint(iy) >= uint(d.inH) || qa == qb {
 					clear(row)
@@ -214,7 +234,6 @@ func prepareInput(c *ops.Ctx, d *conv2D, x []float32, cg int) convInput {
 			}
 		}
 	}
-	return in
 }
 
 func (in *convInput) release(c *ops.Ctx) {

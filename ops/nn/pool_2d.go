@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 
 	"stride/ops"
 )
@@ -62,6 +63,12 @@ func (p *pool2D) inputRows(oy int) (iy0, n int) { return p.fy[oy], p.cy[oy] }
 
 // maxPool2D computes MaxPool of x into y.
 func maxPool2D(c *ops.Ctx, g *poolGeom, p *pool2D, x, y []float32) {
+	if p.ay.k == 3 && p.ax.k == 3 && p.ay.dil == 1 && p.ax.dil == 1 && p.ax.stride == 1 {
+		// Stride 1 reads each input row thrice: a plane kernel beats the
+		// separable passes there (not at stride 2).
+		maxPool3(c, g, p, x, y)
+		return
+	}
 	inH, inW := p.ay.in, p.ax.in
 	plane := inH * inW
 	negInf := float32(math.Inf(-1))
@@ -91,6 +98,75 @@ func maxPool2D(c *ops.Ctx, g *poolGeom, p *pool2D, x, y []float32) {
 			}
 		}
 	})
+}
+
+// maxPool3 computes a 3x3 MaxPool of horizontal stride 1 plane by plane
+// with max3Rows, on a copy of each plane padded with -Inf (the padding of
+// the chunk's buffer is written once; only the input's interior is
+// rewritten per plane).
+func maxPool3(c *ops.Ctx, g *poolGeom, p *pool2D, x, y []float32) {
+	inH, inW := p.ay.in, p.ax.in
+	outH, outW := p.ay.out, p.ax.out
+	hs, ws := (outH-1)*p.ay.stride+3, outW+2
+	ph, pw := p.ay.padB, p.ax.padB
+	pad := ph > 0 || pw > 0 || hs > inH || ws > inW
+	plane, cols := inH*inW, outH*outW
+	low := float32(-math.MaxFloat32)
+	empty := slices.Contains(p.cy, 0) || slices.Contains(p.cx, 0)
+	c.For(g.planes, max(1, (1<<15)/max(1, 9*cols)), func(lo, hi int) {
+		var buf []float32
+		if pad {
+			b := getScratch(hs * ws)
+			defer scratch.Put(b)
+			buf = (*b)[:hs*ws]
+			fill(buf, float32(math.Inf(-1)))
+		}
+		cb := min(inW, ws-pw) // input columns inside the padded region
+		for pl := lo; pl < hi; pl++ {
+			src, ld := x[pl*plane:(pl+1)*plane], inW
+			if pad {
+				for iy := 0; iy < inH && iy+ph < hs; iy++ {
+					copy(buf[(iy+ph)*ws+pw:(iy+ph)*ws+pw+cb], src[iy*inW:iy*inW+cb])
+				}
+				src, ld = buf, ws
+			}
+			yp := y[pl*cols : (pl+1)*cols]
+			max3Rows(yp, src, outW, outH, ld, p.ay.stride*ld)
+			if empty {
+				// Windows wholly in the padding give the lowest
+				// finite value, as in the generic kernel.
+				for oy, n := range p.cy {
+					for ox, m := range p.cx {
+						if n == 0 || m == 0 {
+							yp[oy*outW+ox] = low
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// max3RowsGo is the portable 3x3 stride-1 max-pool kernel: rows output
+// rows of n outputs (row r at y[r*n:]), where y[r*n+i] is the
+// NaN-propagating maximum (pmax) of src[r*step + k*ld + i + t] for k, t < 3.
+func max3RowsGo(y, src []float32, n, rows, ld, step int) {
+	if n == 0 {
+		return
+	}
+	span := n + 2
+	for r := 0; r < rows; r++ {
+		yr := y[r*n : (r+1)*n]
+		r0 := src[r*step : r*step+span]
+		r1 := src[r*step+ld : r*step+ld+span]
+		r2 := src[r*step+2*ld : r*step+2*ld+span]
+		for i := range yr {
+			a, b, c := r0[i:i+3], r1[i:i+3], r2[i:i+3]
+			m := pmax(pmax(a[0], a[1]), a[2])
+			m = pmax(pmax(pmax(m, b[0]), b[1]), b[2])
+			yr[i] = pmax(pmax(pmax(m, c[0]), c[1]), c[2])
+		}
+	}
 }
 
 // pmax is the NaN-propagating maximum the assembly computes: v when v

@@ -41,6 +41,23 @@ func slideMax(y, line []float32, k, stride, dil int) {
 	slideMaxGo(y, line, k, stride, dil)
 }
 
+// max3Rows computes rows output rows of a 3x3 stride-1 max-pool plane
+// (see max3RowsGo).
+func max3Rows(y, src []float32, n, rows, ld, step int) {
+	if !usePoolAsm || n == 0 || rows == 0 {
+		max3RowsGo(y, src, n, rows, ld, step)
+		return
+	}
+	// The assembly trusts its arguments: check the extents it touches.
+	if len(y) < rows*n || len(src) < (rows-1)*step+2*ld+n+2 {
+		panic("nn: max3Rows out of range")
+	}
+	max3s1AVX512(&y[0], &src[0], n, rows, 4*ld, 4*step)
+}
+
+//go:noescape
+func max3s1AVX512(y, src *float32, n, rows, ld, step int)
+
 //go:noescape
 func maxIntoAVX512(dst, src *float32, n int)
 

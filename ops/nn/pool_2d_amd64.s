@@ -223,3 +223,76 @@ p2mblock:
 p2mdone:
 	VZEROUPPER
 	RET
+
+// 3x3 stride-1 max-pool planes (see max3RowsGo): rows output rows of n
+// outputs (y rows n apart); output row r reads the 3 source rows at src +
+// r*step, ld apart (ld, step in bytes). Registers: R10/R11 = output / source row
+// starts, DX = outputs per row, DI = y, SI/R8/R9 = source rows, CX =
+// outputs left in the row, AX = rows left.
+
+// M1ROW folds the 3 taps of stride-1 outputs from row p into Z0 (masked
+// by K1; first starts Z0 from the row's first tap).
+#define M1ROW(p) \
+	VMOVUPS.Z (p), K1, Z1; \
+	PMAX(Z1, Z0); \
+	VMOVUPS.Z 4(p), K1, Z1; \
+	PMAX(Z1, Z0); \
+	VMOVUPS.Z 8(p), K1, Z1; \
+	PMAX(Z1, Z0)
+
+// func max3s1AVX512(y, src *float32, n, rows, ld, step int)
+TEXT ·max3s1AVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), R10
+	MOVQ src+8(FP), R11
+	MOVQ n+16(FP), DX
+	MOVQ rows+24(FP), AX
+	MOVQ ld+32(FP), R12
+	MOVQ step+40(FP), R13
+
+m1row:
+	TESTQ AX, AX
+	JLE   m1done
+	MOVQ  R10, DI
+	MOVQ  R11, SI
+	LEAQ  (R11)(R12*1), R8
+	LEAQ  (R8)(R12*1), R9
+	MOVQ  DX, CX
+	MOVL  $0xffff, BX
+	KMOVW BX, K1
+
+m1blk:
+	CMPQ  CX, $16
+	JGE   m1full
+	TESTQ CX, CX
+	JLE   m1next
+	MOVL  $1, BX
+	SHLL  CX, BX
+	DECL  BX
+	KMOVW BX, K1
+	MOVQ  $16, CX
+
+m1full:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 4(SI), K1, Z1
+	PMAX(Z1, Z0)
+	VMOVUPS.Z 8(SI), K1, Z1
+	PMAX(Z1, Z0)
+	M1ROW(R8)
+	M1ROW(R9)
+	VMOVUPS Z0, K1, (DI)
+	ADDQ  $64, SI
+	ADDQ  $64, R8
+	ADDQ  $64, R9
+	ADDQ  $64, DI
+	SUBQ  $16, CX
+	JMP   m1blk
+
+m1next:
+	LEAQ (R10)(DX*4), R10
+	ADDQ R13, R11
+	DECQ AX
+	JMP  m1row
+
+m1done:
+	VZEROUPPER
+	RET

@@ -20,6 +20,7 @@ var poolCases = []struct {
 	{"3x3 s2 p1", []int{2, 3, 17, 40}, window{kernel: []int{3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}}},
 	{"3x3 s2 ceil", []int{1, 4, 13, 27}, window{kernel: []int{3, 3}, strides: []int{2, 2}, ceil: true}},
 	{"3x3 s1 p1", []int{1, 2, 9, 35}, window{kernel: []int{3, 3}, strides: []int{1, 1}, pads: []int{1, 1, 1, 1}}},
+	{"3x3 s1 empty windows", []int{2, 2, 5, 6}, window{kernel: []int{3, 3}, strides: []int{2, 1}, pads: []int{2, 0, 3, 3}}},
 	{"2x2 s2", []int{1, 3, 10, 37}, window{kernel: []int{2, 2}, strides: []int{2, 2}}},
 	{"2x2 s2 ceil", []int{1, 3, 9, 33}, window{kernel: []int{2, 2}, strides: []int{2, 2}, ceil: true}},
 	{"dilated", []int{1, 2, 12, 14}, window{kernel: []int{2, 3}, dilations: []int{2, 2}, pads: []int{1, 2, 0, 1}}},
@@ -107,6 +108,29 @@ func TestPoolPassTwins(t *testing.T) {
 	}
 }
 
+// TestMax3RowsTwins compares the 3x3 assembly max-pool kernel with its Go
+// twin on every tail length and row steps 1 and 2, with NaNs.
+func TestMax3RowsTwins(t *testing.T) {
+	if !usePoolAsm {
+		t.Skip("no assembly kernels on this machine or build")
+	}
+	r := rand.New(rand.NewPCG(47, 48))
+	for _, vstride := range []int{1, 2} {
+		for n := 1; n <= 70; n++ {
+			rows := 1 + n%3
+			ld := n + 2 + n%2
+			step := vstride * ld
+			src := randF32(r, (rows-1)*step+2*ld+n+2)
+			src[len(src)/2] = float32(math.NaN())
+			want, got := make([]float32, rows*n+1), make([]float32, rows*n+1)
+			want[rows*n], got[rows*n] = 5, 5 // must stay untouched
+			max3RowsGo(want, src, n, rows, ld, step)
+			max3Rows(got, src, n, rows, ld, step)
+			same(t, fmt.Sprintf("max3Rows row step %d n %d", vstride, n), got, want, 0)
+		}
+	}
+}
+
 func TestPool2DGoTwin(t *testing.T) {
 	if !usePoolAsm {
 		t.Skip("the Go twins are already the only passes")
@@ -124,6 +148,8 @@ func BenchmarkMaxPool(b *testing.B) {
 	}{
 		{"resnet 3x3 s2 112", []int{1, 64, 112, 112}, map[string]*graph.Attr{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "pads": ints(1, 1, 1, 1)}},
 		{"googlenet 3x3 s1 28", []int{1, 192, 28, 28}, map[string]*graph.Attr{"kernel_shape": ints(3, 3), "strides": ints(1, 1), "pads": ints(1, 1, 1, 1)}},
+		{"googlenet 3x3 s1 14 b8", []int{8, 480, 14, 14}, map[string]*graph.Attr{"kernel_shape": ints(3, 3), "strides": ints(1, 1), "pads": ints(1, 1, 1, 1)}},
+		{"googlenet 3x3 s2 ceil 56", []int{1, 64, 112, 112}, map[string]*graph.Attr{"kernel_shape": ints(3, 3), "strides": ints(2, 2), "ceil_mode": graph.IntAttr(1)}},
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			x := randTensor(rand.New(rand.NewPCG(1, 2)), s.x...)
