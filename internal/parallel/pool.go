@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pool runs loop chunks on a fixed number of threads.
@@ -33,6 +34,20 @@ func New(threads int) *Pool {
 
 func (p *Pool) worker() {
 	for {
+		// Spin briefly before parking: waking a parked thread is slow.
+		t0 := time.Now()
+		var t func()
+		for t == nil && time.Since(t0) < 100*time.Microsecond {
+			select {
+			case t = <-p.tasks:
+			default:
+				runtime.Gosched()
+			}
+		}
+		if t != nil {
+			t()
+			continue
+		}
 		select {
 		case t := <-p.tasks:
 			t()
@@ -79,53 +94,50 @@ func (p *Pool) Tasks(n int, fn func(t int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
+	var next, done atomic.Int64
 	var failure atomic.Pointer[panicValue]
 	// Each helper claims task indices until none are left, so uneven tasks
-	// balance themselves. A panic in a helper is carried back to the caller
-	// (and re-raised there) so the caller's recover sees it.
+	// balance themselves. The caller waits for the count of finished tasks,
+	// not for the helpers: a helper woken late finds nothing left and
+	// returns at once. A panic in a task is carried back to the caller and
+	// re-raised there, so the caller's recover sees it.
 	body := func() {
-		defer wg.Done()
-		defer func() {
-			if r := recover(); r != nil {
-				failure.CompareAndSwap(nil, &panicValue{r})
-				next.Store(int64(n)) // stop handing out tasks
-			}
-		}()
 		for {
 			t := int(next.Add(1) - 1)
 			if t >= n {
 				return
 			}
-			fn(t)
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						failure.CompareAndSwap(nil, &panicValue{r})
+					}
+					done.Add(1)
+				}()
+				fn(t)
+			}()
 		}
 	}
-	helpers := p.threads - 1
-	if helpers > n-1 {
-		helpers = n - 1
-	}
-	wg.Add(helpers + 1)
+	helpers := min(p.threads-1, n-1)
 	for i := 0; i < helpers; i++ {
 		select {
 		case p.tasks <- body:
 		default:
-			wg.Done() // queue full: the caller does the work
 		}
 	}
 	body()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for {
+	// Spin (helping with queued work) rather than park: the remaining tasks
+	// are short, and waking a parked thread costs more than they do.
+	for done.Load() < int64(n) {
 		select {
-		case <-done:
-			if f := failure.Load(); f != nil {
-				panic(f.v)
-			}
-			return
 		case t := <-p.tasks:
-			t() // help with queued work instead of blocking
+			t()
+		default:
+			runtime.Gosched()
 		}
+	}
+	if f := failure.Load(); f != nil {
+		panic(f.v)
 	}
 }
 

@@ -230,7 +230,7 @@ func newConvKernel(b *ops.Build, fused bool) (*convKernel, error) {
 	}
 	k := &convKernel{attrs: a, zIn: -1}
 	if fused {
-		if k.act, err = parseFusedAct(b.Node, "alpha"); err != nil {
+		if k.act, err = parseFusedAct(b.Node); err != nil {
 			return nil, err
 		}
 		k.zIn = 3

@@ -167,7 +167,7 @@ func TestFusedConv(t *testing.T) {
 	}{
 		{"", nil},
 		{"Relu", nil},
-		{"LeakyRelu", map[string]*graph.Attr{"alpha": graph.FloatAttr(0.2)}},
+		{"LeakyRelu", map[string]*graph.Attr{"activation_alpha": graph.FloatAttr(0.2)}},
 		{"Clip", map[string]*graph.Attr{"min": graph.FloatAttr(-0.5), "max": graph.FloatAttr(0.7)}},
 	}
 	for _, c := range fastConvCases {

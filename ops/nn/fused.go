@@ -18,9 +18,8 @@ import (
 //	FusedGemm(A, B, [C])      = act(Gemm(A, B, C))
 //
 // Both take their base op's attributes plus activation ("", "Relu",
-// "LeakyRelu" or "Clip") and min/max (Clip bounds). The LeakyRelu slope
-// is alpha for FusedConv; FusedGemm already has Gemm's alpha, so its
-// slope is activation_alpha (see parseFusedGemmAct).
+// "LeakyRelu" or "Clip"), activation_alpha (the LeakyRelu slope; Gemm's
+// alpha keeps its meaning) and min/max (Clip bounds).
 
 // Domain is the domain of Stride's internal ops.
 const Domain = "stride"
@@ -47,10 +46,10 @@ var activations = map[string]gemm.Act{
 	"Clip":      gemm.ActClip,
 }
 
-// parseFusedAct reads activation, the LeakyRelu slope (attribute
-// slopeAttr), min and max. Absent Clip bounds are unbounded, as for Clip
-// without its min/max inputs.
-func parseFusedAct(n *graph.Node, slopeAttr string) (fusedAct, error) {
+// parseFusedAct reads activation, the LeakyRelu slope (activation_alpha,
+// which cannot clash with Gemm's own alpha), min and max. Absent Clip
+// bounds are unbounded, as for Clip without its min/max inputs.
+func parseFusedAct(n *graph.Node) (fusedAct, error) {
 	var f fusedAct
 	name, err := n.AttrString("activation", "")
 	if err != nil {
@@ -60,7 +59,7 @@ func parseFusedAct(n *graph.Node, slopeAttr string) (fusedAct, error) {
 	if f.kind, ok = activations[name]; !ok {
 		return f, fmt.Errorf("unsupported activation %q (want Relu, LeakyRelu or Clip)", name)
 	}
-	if f.alpha, err = n.AttrFloat(slopeAttr, 0.01); err != nil {
+	if f.alpha, err = n.AttrFloat("activation_alpha", 0.01); err != nil {
 		return f, err
 	}
 	if f.lo, err = n.AttrFloat("min", float32(math.Inf(-1))); err != nil {
@@ -73,23 +72,6 @@ func parseFusedAct(n *graph.Node, slopeAttr string) (fusedAct, error) {
 		return f, fmt.Errorf("Clip bounds min %v > max %v", f.lo, f.hi)
 	}
 	return f, nil
-}
-
-// parseFusedGemmAct reads FusedGemm's activation and returns it with
-// Gemm's alpha. A LeakyRelu node without activation_alpha is taken to
-// carry its slope in alpha (as a fusion pass that reuses the attribute
-// name would write it), Gemm's own alpha then being the default 1.
-func parseFusedGemmAct(n *graph.Node, gemmAlpha float32) (fusedAct, float32, error) {
-	f, err := parseFusedAct(n, "activation_alpha")
-	if err != nil {
-		return f, gemmAlpha, err
-	}
-	if _, has := n.Attrs["activation_alpha"]; f.kind == gemm.ActLeakyRelu && !has {
-		if _, has := n.Attrs["alpha"]; has {
-			f.alpha, gemmAlpha = gemmAlpha, 1
-		}
-	}
-	return f, gemmAlpha, nil
 }
 
 // epilogue describes bias, residual and activation for the GEMM. A

@@ -99,7 +99,7 @@ func newGemmKernel(b *ops.Build, fused bool) (*gemmKernel, error) {
 	}
 	k := &gemmKernel{gemmAttrs: g}
 	if fused {
-		if k.act, k.alpha, err = parseFusedGemmAct(b.Node, k.alpha); err != nil {
+		if k.act, err = parseFusedAct(b.Node); err != nil {
 			return nil, err
 		}
 	}

@@ -106,12 +106,12 @@ func b2i(b bool) int64 {
 	return 0
 }
 
-// TestFusedGemmLeakySlopeInAlpha: a FusedGemm with LeakyRelu and no
-// activation_alpha takes its slope from alpha (Gemm's alpha being 1).
-func TestFusedGemmLeakySlopeInAlpha(t *testing.T) {
+// TestFusedGemmLeakySlope: the LeakyRelu slope is activation_alpha; Gemm's
+// own alpha still scales the product.
+func TestFusedGemmLeakySlope(t *testing.T) {
 	a := tensor.From([]int{1, 2}, []float32{1, -3})
 	b := tensor.From([]int{2, 2}, []float32{1, 0, 0, 1})
-	attrs := map[string]*graph.Attr{"activation": graph.StringAttr("LeakyRelu"), "alpha": graph.FloatAttr(0.5)}
+	attrs := map[string]*graph.Attr{"activation": graph.StringAttr("LeakyRelu"), "activation_alpha": graph.FloatAttr(0.5), "alpha": graph.FloatAttr(2)}
 	y := runKernel(t, buildNode(t, Domain, "FusedGemm", attrs, nil, a, b), testCtx(), a, b)
-	checkClose(t, "slope in alpha", y, []int{1, 2}, []float64{1, -1.5}, 0)
+	checkClose(t, "slope", y, []int{1, 2}, []float64{2, -3}, 0)
 }

@@ -100,7 +100,7 @@ func activationAttrs(n *graph.Node, ix *index) (map[string]*graph.Attr, bool) {
 		if err != nil {
 			return nil, false
 		}
-		return map[string]*graph.Attr{"activation": graph.StringAttr("LeakyRelu"), "alpha": graph.FloatAttr(alpha)}, true
+		return map[string]*graph.Attr{"activation": graph.StringAttr("LeakyRelu"), "activation_alpha": graph.FloatAttr(alpha)}, true
 	case "Clip":
 		lo, hi := float32(-3.4028234663852886e38), float32(3.4028234663852886e38)
 		for i, dst := range []*float32{&lo, &hi} {

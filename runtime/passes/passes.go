@@ -22,6 +22,7 @@ type Pass struct {
 
 // Default lists the passes Optimize runs, in order.
 var Default = []Pass{
+	{"constants-to-initializers", ConstantsToInitializers},
 	{"remove-identity", RemoveIdentity},
 	{"fold-conv-batchnorm", FoldConvBatchNorm},
 	{"fold-conv-affine", FoldConvAffine},

@@ -191,3 +191,20 @@ func TestOutputsKeepTheirNames(t *testing.T) {
 		t.Fatal("outputs renamed")
 	}
 }
+
+func TestConstantNodesFoldAndFuse(t *testing.T) {
+	// Relu6 as PyTorch exports it: Clip with bounds from Constant nodes.
+	b := newBuilder()
+	b.conv("c", "x", 3, 4)
+	lo := b.node("Constant", "lo")
+	lo.SetAttr("value", graph.TensorAttr(tensor.Scalar[float32](0)))
+	hi := b.node("Constant", "hi")
+	hi.SetAttr("value", graph.TensorAttr(tensor.Scalar[float32](6)))
+	b.node("Clip", "y", "c", "lo", "hi")
+	b.output("y")
+	want := 2 // Conv and Clip
+	if fused() {
+		want = 1
+	}
+	runBoth(t, b.g, want)
+}
