@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sort"
 	"sync"
 	"unsafe"
 
@@ -8,20 +9,20 @@ import (
 )
 
 // state is the memory of one Run: the value slots and an arena of buffers.
-// Buffers freed in one Run are kept for the next, so in steady state a
-// Session allocates only what it hands back to the caller.
+// A buffer is freed as soon as the last reader of its value has run, and
+// the next allocation takes the smallest free buffer large enough (best
+// fit), so the peak stays near the largest set of live values even when
+// sizes vary (DenseNet's growing concatenations). Buffers freed in one Run
+// are kept for the next, so in steady state a Session allocates only what
+// it hands back to the caller.
 type state struct {
 	mu   sync.Mutex // kernels may allocate from parallel loops
 	vals []*tensor.Tensor
-	free map[bufKey][]any
+	// free holds released buffers per element type, sorted by capacity.
+	free map[tensor.DType][]any
 	// refs counts the live values that share an arena buffer (views such as
 	// Reshape return their input's buffer).
 	refs map[unsafe.Pointer]int
-}
-
-type bufKey struct {
-	dt tensor.DType
-	n  int
 }
 
 func (s *plan) getState() *state {
@@ -32,7 +33,7 @@ func (s *plan) getState() *state {
 	}
 	return &state{
 		vals: make([]*tensor.Tensor, len(s.consts)),
-		free: map[bufKey][]any{},
+		free: map[tensor.DType][]any{},
 		refs: map[unsafe.Pointer]int{},
 	}
 }
@@ -46,20 +47,45 @@ func (s *plan) putState(st *state) {
 // Alloc implements ops.Allocator.
 func (st *state) Alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error) {
 	n := tensor.Size(shape)
-	k := bufKey{dt, n}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var data any
-	if l := st.free[k]; len(l) > 0 {
-		data = l[len(l)-1]
-		st.free[k] = l[:len(l)-1]
-	} else {
+	data := st.take(dt, n)
+	if data == nil {
 		data = tensor.MakeSlice(dt, n)
 	}
 	if p := dataPtr(data); p != nil {
 		st.refs[p] = 0 // owned by the arena, not yet referenced by a slot
 	}
 	return &tensor.Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: data}, nil
+}
+
+// take removes the best-fitting free buffer for n elements and returns it
+// resliced to n, or nil. Small requests do not take much larger buffers,
+// which a later large value would then miss.
+func (st *state) take(dt tensor.DType, n int) any {
+	l := st.free[dt]
+	i := sort.Search(len(l), func(i int) bool { return capOf(l[i]) >= n })
+	if i == len(l) || n == 0 {
+		return nil
+	}
+	if c := capOf(l[i]); c > 4*n+4096 {
+		return nil
+	}
+	data := l[i]
+	st.free[dt] = append(l[:i], l[i+1:]...)
+	return reslice(data, n)
+}
+
+// put returns a buffer to the free list, at its capacity.
+func (st *state) put(dt tensor.DType, data any) {
+	data = reslice(data, capOf(data))
+	c := capOf(data)
+	l := st.free[dt]
+	i := sort.Search(len(l), func(i int) bool { return capOf(l[i]) >= c })
+	l = append(l, nil)
+	copy(l[i+1:], l[i:])
+	l[i] = data
+	st.free[dt] = l
 }
 
 // Release implements ops.Releaser: a kernel's temporary goes back to the
@@ -70,8 +96,7 @@ func (st *state) Release(t *tensor.Tensor) {
 	p := dataPtr(t.Data)
 	if c, ok := st.refs[p]; ok && c == 0 && p != nil {
 		delete(st.refs, p)
-		k := bufKey{t.DType, t.Len()}
-		st.free[k] = append(st.free[k], t.Data)
+		st.put(t.DType, t.Data)
 	}
 }
 
@@ -97,8 +122,7 @@ func (st *state) release(t *tensor.Tensor) {
 		return
 	}
 	delete(st.refs, p)
-	k := bufKey{t.DType, t.Len()}
-	st.free[k] = append(st.free[k], t.Data)
+	st.put(t.DType, t.Data)
 }
 
 // detach hands a buffer to the caller: the arena forgets it.
@@ -143,4 +167,64 @@ func ptr[T any](s []T) unsafe.Pointer {
 		return nil
 	}
 	return unsafe.Pointer(unsafe.SliceData(s))
+}
+
+func capOf(d any) int {
+	switch s := d.(type) {
+	case []float32:
+		return cap(s)
+	case []float64:
+		return cap(s)
+	case []uint16:
+		return cap(s)
+	case []int8:
+		return cap(s)
+	case []int16:
+		return cap(s)
+	case []int32:
+		return cap(s)
+	case []int64:
+		return cap(s)
+	case []uint8:
+		return cap(s)
+	case []uint32:
+		return cap(s)
+	case []uint64:
+		return cap(s)
+	case []bool:
+		return cap(s)
+	case []string:
+		return cap(s)
+	}
+	return 0
+}
+
+func reslice(d any, n int) any {
+	switch s := d.(type) {
+	case []float32:
+		return s[:n]
+	case []float64:
+		return s[:n]
+	case []uint16:
+		return s[:n]
+	case []int8:
+		return s[:n]
+	case []int16:
+		return s[:n]
+	case []int32:
+		return s[:n]
+	case []int64:
+		return s[:n]
+	case []uint8:
+		return s[:n]
+	case []uint32:
+		return s[:n]
+	case []uint64:
+		return s[:n]
+	case []bool:
+		return s[:n]
+	case []string:
+		return s[:n]
+	}
+	return d
 }
