@@ -23,12 +23,29 @@ type state struct {
 	// refs counts the live values that share an arena buffer (views such as
 	// Reshape return their input's buffer).
 	refs map[unsafe.Pointer]int
+	// hdrs are tensor headers reused run after run: a header lives only as
+	// long as its Run (outputs are handed out as copies).
+	hdrs [][]tensor.Tensor
+	hn   int
+}
+
+const hdrChunk = 64
+
+// header returns a reusable tensor header.
+func (st *state) header() *tensor.Tensor {
+	c, i := st.hn/hdrChunk, st.hn%hdrChunk
+	if c == len(st.hdrs) {
+		st.hdrs = append(st.hdrs, make([]tensor.Tensor, hdrChunk))
+	}
+	st.hn++
+	return &st.hdrs[c][i]
 }
 
 func (s *plan) getState() *state {
 	if v := s.states.Get(); v != nil {
 		st := v.(*state)
 		clear(st.vals)
+		st.hn = 0
 		return st
 	}
 	return &state{
@@ -56,7 +73,9 @@ func (st *state) Alloc(dt tensor.DType, shape []int) (*tensor.Tensor, error) {
 	if p := dataPtr(data); p != nil {
 		st.refs[p] = 0 // owned by the arena, not yet referenced by a slot
 	}
-	return &tensor.Tensor{DType: dt, Shape: append([]int(nil), shape...), Data: data}, nil
+	h := st.header()
+	h.DType, h.Shape, h.Data = dt, append(h.Shape[:0], shape...), data
+	return h, nil
 }
 
 // take removes the best-fitting free buffer for n elements and returns it

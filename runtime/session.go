@@ -582,11 +582,13 @@ func (s *plan) exec(c *ops.Ctx, st *state, prof *Profile) ([]*tensor.Tensor, err
 	}
 	res := make([]*tensor.Tensor, len(s.outputs))
 	for i, o := range s.outputs {
-		res[i] = st.vals[o]
-		if res[i] == nil {
+		t := st.vals[o]
+		if t == nil {
 			return nil, fmt.Errorf("output %q was not computed", s.graph.Outputs[i].Name)
 		}
-		st.detach(res[i])
+		st.detach(t)
+		// The caller gets its own header: arena headers are reused.
+		res[i] = &tensor.Tensor{DType: t.DType, Shape: append([]int(nil), t.Shape...), Data: t.Data}
 	}
 	return res, nil
 }
