@@ -74,6 +74,12 @@ func (j *job) run(run Runner) {
 	// shared operand is the one already packed.
 	bm, bn := balance(j.m, T, ks.mr), balance(j.n, T, ks.nr)
 	splitRows := bm > bn || (j.pb != nil && bm >= bn)
+	if j.bfn != nil && bn >= 0.75 {
+		// A BPacker (implicit im2col) makes B costly to pack, and in a
+		// row split the tasks wait on each other for every shared
+		// panel: columns give each task its own panels to pack.
+		splitRows = false
+	}
 	kb := (j.k + j.kc - 1) / j.kc
 	px := getParallel()
 	px.j = *j

@@ -47,6 +47,15 @@ var convBenches = []convBench{
 	{"256-1024 1x1 14 b8", convCase{x: []int{8, 256, 14, 14}, w: []int{1024, 256, 1, 1}, bias: true}},
 	{"128-256 3x3 s2 b8", convCase{x: []int{8, 128, 28, 28}, w: []int{256, 128, 3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true}},
 	{"256-512 1x1 s2 b8", convCase{x: []int{8, 256, 14, 14}, w: []int{512, 256, 1, 1}, strides: []int{2, 2}, bias: true}},
+	{"128-32 3x3 56", convCase{x: []int{1, 128, 56, 56}, w: []int{32, 128, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"128-32 3x3 28", convCase{x: []int{1, 128, 28, 28}, w: []int{32, 128, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"128-32 3x3 14", convCase{x: []int{1, 128, 14, 14}, w: []int{32, 128, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"128-32 3x3 7", convCase{x: []int{1, 128, 7, 7}, w: []int{32, 128, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"512-128 1x1 14", convCase{x: []int{1, 512, 14, 14}, w: []int{128, 512, 1, 1}, bias: true}},
+	{"16-64 3x3 55", convCase{x: []int{1, 16, 55, 55}, w: []int{64, 16, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"64-256 3x3 13", convCase{x: []int{1, 64, 13, 13}, w: []int{256, 64, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	{"512-1000 1x1 13", convCase{x: []int{1, 512, 13, 13}, w: []int{1000, 512, 1, 1}, bias: true}},
+	{"1024-128 1x1 7", convCase{x: []int{1, 1024, 7, 7}, w: []int{128, 1024, 1, 1}, bias: true}},
 	{"512-512 3x3 7 b8", convCase{x: []int{8, 512, 7, 7}, w: []int{512, 512, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
 }
 

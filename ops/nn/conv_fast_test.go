@@ -89,6 +89,11 @@ var fastConvCases = []convCase{
 	{name: "dw dilated", x: []int{1, 2, 11, 11}, w: []int{2, 1, 3, 3}, group: 2, dils: []int{2, 2}, pads: []int{2, 2, 2, 2}},
 	{name: "dw 1d", x: []int{2, 3, 25}, w: []int{3, 1, 3}, group: 3, pads: []int{1, 1}, bias: true},
 	{name: "one channel", x: []int{1, 1, 9, 9}, w: []int{8, 1, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true},
+	// Narrow outputs: many short runs per panel row, and (width 1)
+	// more runs than one batch of packRuns.
+	{name: "narrow 3", x: []int{1, 5, 9, 3}, w: []int{6, 5, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true},
+	{name: "width 1", x: []int{1, 4, 40, 1}, w: []int{5, 4, 3, 1}, pads: []int{1, 0, 1, 0}},
+	{name: "7x7 map", x: []int{1, 33, 7, 7}, w: []int{20, 33, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true},
 }
 
 func TestConvFastPaths(t *testing.T) {
@@ -109,6 +114,56 @@ func TestConvFastPaths(t *testing.T) {
 				checkClose(t, fmt.Sprintf("%s (const W %v, threads %d)", c.name, constW, threads(ctx)), y, shape, want, 1e-4)
 			}
 		}
+	}
+}
+
+// TestIm2colPackTwins packs patch-matrix panels with the assembly copy
+// and with the Go loops, on widths that cut panels into many runs, every
+// K range and partial panels.
+func TestIm2colPackTwins(t *testing.T) {
+	if !useIm2colAsm {
+		t.Skip("no assembly panel copy on this machine or build")
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, c := range []convCase{
+		{x: []int{1, 5, 9, 3}, w: []int{6, 5, 3, 3}, pads: []int{1, 1, 1, 1}},
+		{x: []int{1, 4, 40, 1}, w: []int{5, 4, 3, 1}, pads: []int{1, 0, 1, 0}},
+		{x: []int{1, 3, 14, 14}, w: []int{8, 3, 3, 3}, pads: []int{1, 1, 1, 1}},
+		{x: []int{1, 2, 15, 40}, w: []int{8, 2, 3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}},
+		{x: []int{1, 3, 11, 11}, w: []int{8, 3, 1, 1}, strides: []int{2, 2}},
+	} {
+		x := randTensor(r, c.x...)
+		a, err := parseConv(nodeFor(c), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := a.geometry(x.Shape, c.w, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := g.as2D()
+		prep := prepareInput(serialCtx(), &d, x.F32(), g.cg)
+		p := getIm2col(&d, prep)
+		k, n := g.cg*g.kk, d.outH*d.outW
+		for k0 := 0; k0 < k; k0 += 5 {
+			kc := min(k-k0, 7)
+			for j0 := 0; j0 < n; j0 += 32 {
+				nc := min(32, n-j0)
+				w := (nc + 15) / 16 * 16
+				got, want := make([]float32, kc*w), make([]float32, kc*w)
+				for i := range got {
+					got[i], want[i] = -1, -2 // the padding must be zeroed
+				}
+				p.pack(got, k0, kc, j0, nc)
+				useIm2colAsm = false
+				p.pack(want, k0, kc, j0, nc)
+				useIm2colAsm = true
+				if !slices.Equal(got, want) {
+					t.Fatalf("%v k0 %d j0 %d: assembly %v, Go %v", c.x, k0, j0, got, want)
+				}
+			}
+		}
+		putIm2col(p)
 	}
 }
 

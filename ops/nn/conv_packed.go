@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"stride/internal/gemm"
@@ -207,7 +208,16 @@ func (in *convInput) fill(d *conv2D, dst, x []float32, cg int) {
 	inPlane := d.inH * d.inW
 	ph, hp, wq := in.phases, in.hp, in.wq
 	// Rows and phases no tap reads (a strided 1x1 kernel reads one row
-	// in sh and one phase) are left unwritten.
+	// in sh and one phase) are left unwritten. Which rows is asked once,
+	// not per channel and phase: it showed in profiles of small maps.
+	var usedBuf [64]bool
+	used := usedBuf[:0]
+	if hp > len(usedBuf) {
+		used = make([]bool, 0, hp)
+	}
+	for r := 0; r < hp; r++ {
+		used = append(used, d.rowUsed(r))
+	}
 	for ci := 0; ci < cg; ci++ {
 		xc := x[ci*inPlane : (ci+1)*inPlane]
 		for p := 0; p < ph; p++ {
@@ -221,7 +231,7 @@ func (in *convInput) fill(d *conv2D, dst, x []float32, cg int) {
 			qa := min(wq, max(0, ceilDiv(-shift, ph)))
 			qb := max(qa, min(wq, ceilDiv(d.inW-shift, ph)))
 			for r := 0; r < hp; r++ {
-				if !d.rowUsed(r) {
+				if !used[r] {
 					continue
 				}
 				row := dp[r*wq : (r+1)*wq]
@@ -251,6 +261,7 @@ type im2colPacker struct {
 	outW    int
 	rowStep int          // offset between output rows in a phase: sh*wq
 	taps    []int        // per tap (ky, kx): its offset within a channel
+	maxTap  int          // the largest of taps
 	fn      gemm.BPacker // p.pack, bound once
 }
 
@@ -270,6 +281,7 @@ func getIm2col(d *conv2D, in convInput) *im2colPacker {
 			p.taps = append(p.taps, (col%in.phases)*in.hp*in.wq+ky*d.dh*in.wq+col/in.phases)
 		}
 	}
+	p.maxTap = slices.Max(p.taps)
 	return p
 }
 
@@ -282,6 +294,9 @@ func putIm2col(p *im2colPacker) {
 // columns [off, off+n) read, for tap (0, 0) of channel 0, src[at:at+n].
 type packRun struct{ off, n, at int }
 
+// packBatch is the most runs pack cuts at a time.
+const packBatch = 16
+
 // pack is a gemm.BPacker: rows [k0, k0+kc) and columns [j0, j0+nc) of the
 // patch matrix into dst, row-major with width len(dst)/kc, padding
 // columns zeroed. The columns are cut into runs along output rows once;
@@ -293,7 +308,7 @@ func (p *im2colPacker) pack(dst []float32, k0, kc, j0, nc int) {
 			clear(dst[l*w+nc : l*w+w])
 		}
 	}
-	var runs [16]packRun
+	var runs [packBatch]packRun
 	taps := len(p.taps)
 	for c0 := 0; c0 < nc; {
 		// Up to len(runs) runs from column c0.
@@ -307,6 +322,12 @@ func (p *im2colPacker) pack(dst []float32, k0, kc, j0, nc int) {
 		}
 		rs := runs[:nr]
 		ci, q := k0/taps, k0%taps
+		if p.im2colRows(dst, w, rs, ci, q, kc) {
+			// Short runs (narrow outputs) cost a copy call each
+			// in Go, as much as the product itself; the assembly
+			// moves each under a mask.
+			continue
+		}
 		for l := 0; l < kc; l++ {
 			src := p.in.data[ci*p.in.chLen+p.taps[q]:]
 			row := dst[l*w : l*w+w]

@@ -198,20 +198,34 @@ func newWinoGeom(g *convGeom) *winoGeom {
 // Work is cut into blocks of tile rows. When each image has at least a
 // block's worth, a block is one task that prepares just the input rows it
 // needs, and tasks run in parallel: one parallel region per call, which
-// matters where handing work to another thread is slow. Smaller images
-// are prepared together and blocks span images.
+// matters where handing work to another thread is slow. The blocks are
+// made equal and, with few images, as many as a multiple of the threads.
+// Images too small to give every thread a block of its own (a 14x14 map
+// at batch 1) are prepared together, blocks span images, and each block's
+// transforms and products are split over the pool.
 func convWinograd(c *ops.Ctx, g *convGeom, xd []float32, ww *winoWeights, bias, zd []float32, act fusedAct, yd []float32) {
 	wg := newWinoGeom(g)
 	nt := threads(c)
-	if nt > 1 && wg.th >= wg.rowsPer {
-		// Enough blocks for every thread, as long as they stay large.
-		per := (wg.th + wg.rowsPer - 1) / wg.rowsPer
-		if want := (nt + wg.n - 1) / wg.n; per < want {
-			per = min(want, max(1, wg.th*wg.tw/winoSplitTiles))
+	perImage := wg.th >= wg.rowsPer
+	if perImage {
+		per := (wg.th + wg.rowsPer - 1) / wg.rowsPer // blocks per image
+		if nt > 1 && (wg.n*per)%nt != 0 && wg.n*per < 4*nt {
+			// Round the blocks up to a multiple of the threads so
+			// none idles, as long as blocks stay large; otherwise
+			// the blocks run in turn, each split over the pool.
+			want := ((wg.n*per+nt-1)/nt*nt + wg.n - 1) / wg.n
+			if want <= wg.th && wg.th*wg.tw/want >= winoSplitTiles {
+				per = want
+			} else {
+				perImage = false
+			}
+		}
+		// Equal blocks: 14 rows as 13+1 would leave a thread idle.
+		if perImage {
 			wg.rowsPer = (wg.th + per - 1) / per
 		}
 	}
-	if wg.th >= wg.rowsPer {
+	if perImage {
 		per := (wg.th + wg.rowsPer - 1) / wg.rowsPer // blocks per image
 		task := func(t int) {
 			img, b := t/per, t%per

@@ -11,7 +11,35 @@ import (
 )
 
 func init() {
-	ops.Register(&ops.Def{Op: "BatchNormalization", Build: buildBatchNorm, Infer: inferBatchNorm, Float64: true})
+	ops.Register(
+		&ops.Def{Op: "BatchNormalization", Build: buildBatchNorm, Infer: inferBatchNorm, Float64: true},
+		&ops.Def{Op: "FusedBatchNorm", Domain: fusedDomain, Build: buildFusedBatchNorm, Infer: inferBatchNorm, Float64: true},
+	)
+}
+
+// fusedDomain is the domain of Stride's internal fused ops.
+const fusedDomain = "stride"
+
+// buildFusedBatchNorm prepares FusedBatchNorm: inference
+// BatchNormalization followed by the activation named by its activation
+// attribute ("" or "Relu"), in one pass over the data. The graph passes
+// make it from a BatchNormalization whose output only a Relu reads (a
+// pre-activation block, where there is no convolution to fold into).
+func buildFusedBatchNorm(b *ops.Build) (ops.Kernel, error) {
+	act, err := b.Node.AttrString("activation", "")
+	if err != nil {
+		return nil, err
+	}
+	if act != "" && act != "Relu" {
+		return nil, fmt.Errorf("unsupported activation %q (want Relu)", act)
+	}
+	if tm, _ := b.Node.AttrInt("training_mode", 0); tm != 0 {
+		return nil, fmt.Errorf("training_mode is not supported")
+	}
+	if len(b.Node.Outputs) != 1 {
+		return nil, fmt.Errorf("has %d outputs, want 1", len(b.Node.Outputs))
+	}
+	return newBatchNorm(b, act == "Relu")
 }
 
 // buildBatchNorm prepares BatchNormalization on X [N, C, D1...]. In
@@ -20,7 +48,11 @@ func init() {
 // returns the running mean and variance updated with momentum:
 // running = input*momentum + batch*(1-momentum), the batch variance being
 // the biased one.
-func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
+func buildBatchNorm(b *ops.Build) (ops.Kernel, error) { return newBatchNorm(b, false) }
+
+// newBatchNorm builds BatchNormalization, followed by Relu when relu is
+// set (inference only).
+func newBatchNorm(b *ops.Build, relu bool) (ops.Kernel, error) {
 	eps, err := b.Node.AttrFloat("epsilon", 1e-5)
 	if err != nil {
 		return nil, err
@@ -72,7 +104,7 @@ func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
 			if err != nil {
 				return nil, err
 			}
-			fold.apply(c, x, y)
+			fold.apply(c, x, y, relu)
 			outs := make([]*tensor.Tensor, nout)
 			outs[0] = y
 			return outs, nil
@@ -108,7 +140,7 @@ func buildBatchNorm(b *ops.Build) (ops.Kernel, error) {
 			mean, variance = bm, bv
 		}
 		f := newBNFold(scale, bias, mean, variance, float64(eps))
-		f.apply(c, x, y)
+		f.apply(c, x, y, relu)
 		for len(outs) < nout {
 			outs = append(outs, nil) // outputs of old opsets we do not produce
 		}
@@ -134,27 +166,32 @@ func newBNFold(scale, bias, mean, variance []float64, eps float64) bnFold {
 	return f
 }
 
-// apply computes y from x [N, C, ...]. Float32 goes through the vector
-// kernel in float32 (a fused multiply-add with the rounded m and a; the
-// difference from float64 is a few ulp of the terms); float64 stays exact
-// to the float64 formula.
-func (f *bnFold) apply(c *ops.Ctx, x, y *tensor.Tensor) {
+// apply computes y from x [N, C, ...], then max(y, 0) with relu. Float32
+// goes through the vector kernel in float32 (a fused multiply-add with the
+// rounded m and a; the difference from float64 is a few ulp of the terms);
+// float64 stays exact to the float64 formula.
+func (f *bnFold) apply(c *ops.Ctx, x, y *tensor.Tensor, relu bool) {
 	s := span{x.Shape[0], x.Shape[1], tensor.Size(x.Shape[2:])}
 	if x.DType == tensor.Float32 {
 		xd, yd := x.F32(), y.F32()
+		op := kern.ScaleShift
+		if relu {
+			op = kern.ScaleShiftRelu
+		}
 		c.For(s.outer*s.n, grain(s.inner), func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				k := r % s.n
-				kern.ScaleShift(yd[r*s.inner:(r+1)*s.inner], xd[r*s.inner:(r+1)*s.inner], f.m32[k], f.a32[k])
+				op(yd[r*s.inner:(r+1)*s.inner], xd[r*s.inner:(r+1)*s.inner], f.m32[k], f.a32[k])
 			}
 		})
 		return
 	}
-	channelAffine(c, x.Data.([]float64), y.Data.([]float64), s, f.m, f.a)
+	channelAffine(c, x.Data.([]float64), y.Data.([]float64), s, f.m, f.a, relu)
 }
 
-// channelAffine computes y = x*m[c] + a[c] on x viewed as s = [N, C, inner].
-func channelAffine[T float](c *ops.Ctx, x, y []T, s span, m, a []float64) {
+// channelAffine computes y = x*m[c] + a[c] on x viewed as s = [N, C,
+// inner], then max(y, 0) with relu (NaN stays NaN).
+func channelAffine[T float](c *ops.Ctx, x, y []T, s span, m, a []float64, relu bool) {
 	c.For(s.outer*s.n, grain(s.inner), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			k := r % s.n
@@ -163,6 +200,13 @@ func channelAffine[T float](c *ops.Ctx, x, y []T, s span, m, a []float64) {
 			out := y[r*s.inner : (r+1)*s.inner]
 			for i, v := range row {
 				out[i] = T(float64(v)*mk + ak)
+			}
+			if relu {
+				for i, v := range out {
+					if v < 0 {
+						out[i] = 0
+					}
+				}
 			}
 		}
 	})

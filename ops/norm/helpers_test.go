@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"stride/graph"
@@ -24,11 +25,12 @@ type attrs map[string]*graph.Attr
 // omitted optional input), with nout outputs. Inputs are given to the
 // builder as constants, like initializers.
 func runOp(op string, at attrs, nout int, in ...*tensor.Tensor) ([]*tensor.Tensor, error) {
-	def, ok := ops.Lookup("", op)
+	domain, op := splitOp(op)
+	def, ok := ops.Lookup(domain, op)
 	if !ok {
 		return nil, fmt.Errorf("%s not registered", op)
 	}
-	n := &graph.Node{Op: op, Attrs: at}
+	n := &graph.Node{Op: op, Domain: domain, Attrs: at}
 	b := &ops.Build{Node: n, Opset: 21}
 	for i, t := range in {
 		name := ""
@@ -115,4 +117,12 @@ func expect(t *testing.T, what string, got *tensor.Tensor, dt tensor.DType, shap
 			t.Errorf("%s[%d] = %v, want %v", what, i, a, b)
 		}
 	}
+}
+
+// splitOp splits "domain::Op" (plain "Op" is in the default domain).
+func splitOp(op string) (domain, name string) {
+	if d, o, ok := strings.Cut(op, "::"); ok {
+		return d, o
+	}
+	return "", op
 }

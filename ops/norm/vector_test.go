@@ -3,6 +3,7 @@ package norm
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"stride/graph"
@@ -32,8 +33,9 @@ func wide(t *tensor.Tensor) *tensor.Tensor {
 // runVar runs op with no input marked constant (the builder sees none).
 func runVar(t *testing.T, op string, at attrs, in ...*tensor.Tensor) *tensor.Tensor {
 	t.Helper()
-	def, _ := ops.Lookup("", op)
-	n := &graph.Node{Op: op, Attrs: at, Outputs: []string{"y"}}
+	domain, op := splitOp(op)
+	def, _ := ops.Lookup(domain, op)
+	n := &graph.Node{Op: op, Domain: domain, Attrs: at, Outputs: []string{"y"}}
 	b := &ops.Build{Node: n, Opset: 21}
 	for range in {
 		n.Inputs = append(n.Inputs, "x")
@@ -87,6 +89,61 @@ func TestBatchNormVector(t *testing.T) {
 		within(t, "folded", folded, ref, 1e-6, 1e-5)
 		within(t, "per run", plain, ref, 1e-6, 1e-5)
 	}
+}
+
+// TestFusedBatchNorm checks BatchNormalization+Relu in one pass against
+// the two ops, with constant and run-time parameters, float32 and float64.
+func TestFusedBatchNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, shape := range [][]int{{1, 3}, {2, 5, 7}, {2, 5, 3, 7}, {1, 64, 9, 9}, {3, 1, 67}} {
+		ch := shape[1]
+		x := randT(r, 5, shape...)
+		scale, bias, mean := randT(r, 2, ch), randT(r, 1, ch), randT(r, 1, ch)
+		variance := randT(r, 1, ch)
+		for i, v := range variance.F32() {
+			variance.F32()[i] = v*v + 0.01
+		}
+		at := attrs{"epsilon": graph.FloatAttr(1e-3)}
+		in := []*tensor.Tensor{x, scale, bias, mean, variance}
+		want := relu(mustRun(t, "BatchNormalization", at, 1, in...)[0])
+		fat := attrs{"epsilon": graph.FloatAttr(1e-3), "activation": graph.StringAttr("Relu")}
+		within(t, "fused", mustRun(t, "stride::FusedBatchNorm", fat, 1, in...)[0], want, 0, 0)
+		within(t, "fused per run", runVar(t, "stride::FusedBatchNorm", fat, in...), want, 0, 0)
+		var in64 []*tensor.Tensor
+		for _, v := range in {
+			in64 = append(in64, wide(v))
+		}
+		want64 := relu(mustRun(t, "BatchNormalization", at, 1, in64...)[0])
+		got64 := mustRun(t, "stride::FusedBatchNorm", fat, 1, in64...)[0]
+		if g, w := got64.Float64s(), want64.Float64s(); got64.DType != tensor.Float64 || !slices.Equal(g, w) {
+			t.Fatalf("float64 %v: got %v, want %v", shape, g, w)
+		}
+		// Without an activation it is BatchNormalization.
+		plain := mustRun(t, "stride::FusedBatchNorm", at, 1, in...)[0]
+		within(t, "no activation", plain, mustRun(t, "BatchNormalization", at, 1, in...)[0], 0, 0)
+	}
+	x := randT(r, 1, 1, 2, 3)
+	p := randT(r, 1, 2)
+	for _, at := range []attrs{{"activation": graph.StringAttr("Tanh")}, {"training_mode": intA(1)}} {
+		if _, err := runOp("stride::FusedBatchNorm", at, 1, x, p, p, p, p); err == nil {
+			t.Fatalf("%v: no error", at)
+		}
+	}
+}
+
+// relu sets the negative elements of a float tensor to 0, in place.
+func relu(t *tensor.Tensor) *tensor.Tensor {
+	switch d := t.Data.(type) {
+	case []float32:
+		for i, v := range d {
+			d[i] = max(v, 0)
+		}
+	case []float64:
+		for i, v := range d {
+			d[i] = max(v, 0)
+		}
+	}
+	return t
 }
 
 func TestSoftmaxVector(t *testing.T) {

@@ -28,6 +28,7 @@ var Default = []Pass{
 	{"fold-conv-affine", FoldConvAffine},
 	{"fuse-conv-add", FuseConvAdd},
 	{"fuse-activation", FuseActivation},
+	{"fuse-batchnorm-relu", FuseBatchNormRelu},
 	{"remove-dead", RemoveDead},
 }
 
@@ -148,6 +149,6 @@ func fusedAvailable(op string) bool {
 }
 
 // FusedDomain is the domain of Stride's internal fused ops (FusedConv,
-// FusedGemm). They exist only inside a Session: exported graphs are never
+// FusedGemm, FusedBatchNorm). They exist only inside a Session: exported graphs are never
 // optimised.
 const FusedDomain = "stride"

@@ -208,3 +208,25 @@ func TestConstantNodesFoldAndFuse(t *testing.T) {
 	}
 	runBoth(t, b.g, want)
 }
+
+func TestFuseBatchNormRelu(t *testing.T) {
+	// Pre-activation: BatchNormalization and Relu after a Concat (no
+	// convolution to fold into) become one FusedBatchNorm.
+	b := newBuilder()
+	b.conv("c", "x", 3, 4)
+	b.node("Concat", "cat", "x", "c").SetAttr("axis", graph.IntAttr(1))
+	b.node("BatchNormalization", "bn", "cat", b.init("g", posT(b.r, 7)), b.init("beta", randT(b.r, 7)), b.init("m", randT(b.r, 7)), b.init("v", posT(b.r, 7)))
+	b.node("Relu", "y", "bn")
+	b.output("y")
+	runBoth(t, b.g, 3) // Conv, Concat, FusedBatchNorm
+	opt, _ := passes.Optimize(b.g)
+	if last := opt.Nodes[len(opt.Nodes)-1]; last.Op != "FusedBatchNorm" || last.Outputs[0] != "y" {
+		t.Fatalf("last node %s -> %v, want FusedBatchNorm -> y", last.Op, last.Outputs)
+	}
+	// A BatchNormalization output read elsewhere too is left alone.
+	b2 := newBuilder()
+	b2.node("BatchNormalization", "bn", "x", b2.init("g", posT(b2.r, 3)), b2.init("beta", randT(b2.r, 3)), b2.init("m", randT(b2.r, 3)), b2.init("v", posT(b2.r, 3)))
+	b2.node("Relu", "y", "bn")
+	b2.output("y", "bn")
+	runBoth(t, b2.g, 2)
+}
