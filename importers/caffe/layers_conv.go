@@ -3,6 +3,7 @@ package caffe
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"stride/graph"
 	"stride/proto/caffepb"
@@ -158,7 +159,7 @@ func convLike(c *lctx, transposed bool) error {
 	foldedOut := append([]int{prod(lead), numOut}, outSpatial...)
 	outShape := append(append(append([]int{}, lead...), numOut), outSpatial...)
 	for i, x := range c.bottoms {
-		if !sameInts(c.shapes[i], shape) {
+		if !slices.Equal(c.shapes[i], shape) {
 			return c.errorf("bottoms must have equal shapes, got %v and %v", shape, c.shapes[i])
 		}
 		in := append([]string{c.reshape(x, shape, folded)}, inputs[1:]...)
@@ -166,18 +167,6 @@ func convLike(c *lctx, transposed bool) error {
 		c.setTop(i, c.reshape(y, foldedOut, outShape), outShape)
 	}
 	return c.checkParamCount()
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // poolSize is Caffe's pooled output size: rounded up by default, then one

@@ -1,6 +1,7 @@
 package caffe
 
 import (
+	"slices"
 	"stride/graph"
 	"stride/proto/caffepb"
 	"stride/tensor"
@@ -18,7 +19,7 @@ func eltwise(c *lctx) error {
 	ep := c.lp.GetEltwiseParam()
 	shape := c.shapes[0]
 	for i, s := range c.shapes[1:] {
-		if !sameInts(s, shape) {
+		if !slices.Equal(s, shape) {
 			return c.errorf("bottoms must have equal shapes: %q is %v, %q is %v", c.lp.Bottom[0], shape, c.lp.Bottom[i+1], s)
 		}
 	}

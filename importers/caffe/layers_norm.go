@@ -1,6 +1,7 @@
 package caffe
 
 import (
+	"slices"
 	"stride/graph"
 	"stride/proto/caffepb"
 	"stride/tensor"
@@ -119,7 +120,7 @@ func batchNorm(c *lctx) error {
 // equal pshape and returns pshape padded with trailing 1s, so that numpy
 // broadcasting lines it up with those axes.
 func (c *lctx) broadcastSpan(shape []int, axis int, pshape []int) ([]int, error) {
-	if axis+len(pshape) > len(shape) || !sameInts(shape[axis:axis+len(pshape)], pshape) {
+	if axis+len(pshape) > len(shape) || !slices.Equal(shape[axis:axis+len(pshape)], pshape) {
 		return nil, c.errorf("parameter shape %v does not match the bottom's shape %v from axis %d", pshape, shape, axis)
 	}
 	if len(pshape) == 0 {
