@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -63,24 +64,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// isCobraUsage recognises cobra's own argument errors.
+// isCobraUsage recognises the one usage error cobra reports before any
+// command runs: an unknown subcommand. (Flag and argument errors are
+// wrapped as usageError in newRoot.)
 func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "flag needs an argument", "invalid argument"} {
-		if len(msg) >= len(p) && contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(err.Error(), "unknown command")
 }
 
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
+// usageArgs makes a command's positional-argument errors usage errors.
+func usageArgs(c *cobra.Command) {
+	if orig := c.Args; orig != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return usageError{fmt.Errorf("%s: %w (see '%s --help')", cmd.CommandPath(), err, cmd.CommandPath())}
+			}
+			return nil
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -105,5 +108,6 @@ Models are .onnx files or Caffe .prototxt nets (with --weights W.caffemodel).`,
 		return usageError{fmt.Errorf("%s: %w (see '%s --help')", c.CommandPath(), err, c.CommandPath())}
 	})
 	root.AddCommand(newRunCmd(), newTestCmd(), newBenchCmd(), newClassifyCmd(), newInspectCmd(), newVisualizeCmd())
+	usageArgs(root)
 	return root
 }
