@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	goruntime "runtime"
+	"strings"
 	"testing"
 
 	"stride/graph"
@@ -57,6 +58,20 @@ var convBenches = []convBench{
 	{"512-1000 1x1 13", convCase{x: []int{1, 512, 13, 13}, w: []int{1000, 512, 1, 1}, bias: true}},
 	{"1024-128 1x1 7", convCase{x: []int{1, 1024, 7, 7}, w: []int{128, 1024, 1, 1}, bias: true}},
 	{"512-512 3x3 7 b8", convCase{x: []int{8, 512, 7, 7}, w: []int{512, 512, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true}},
+	// ResNet-50's 1x1 convolutions at batch 8 ("r50" prefix: -bench 'Conv/r50').
+	{"r50 64-256 1x1 56 b8 res", convCase{x: []int{8, 64, 56, 56}, w: []int{256, 64, 1, 1}, bias: true}},
+	{"r50 256-64 1x1 56 b8", convCase{x: []int{8, 256, 56, 56}, w: []int{64, 256, 1, 1}, bias: true}},
+	{"r50 256-128 1x1 56 b8", convCase{x: []int{8, 256, 56, 56}, w: []int{128, 256, 1, 1}, bias: true}},
+	{"r50 256-512 1x1 s2 56 b8", convCase{x: []int{8, 256, 56, 56}, w: []int{512, 256, 1, 1}, strides: []int{2, 2}, bias: true}},
+	{"r50 128-512 1x1 28 b8 res", convCase{x: []int{8, 128, 28, 28}, w: []int{512, 128, 1, 1}, bias: true}},
+	{"r50 512-128 1x1 28 b8", convCase{x: []int{8, 512, 28, 28}, w: []int{128, 512, 1, 1}, bias: true}},
+	{"r50 512-1024 1x1 s2 28 b8", convCase{x: []int{8, 512, 28, 28}, w: []int{1024, 512, 1, 1}, strides: []int{2, 2}, bias: true}},
+	{"r50 256-1024 1x1 14 b8 res", convCase{x: []int{8, 256, 14, 14}, w: []int{1024, 256, 1, 1}, bias: true}},
+	{"r50 1024-256 1x1 14 b8", convCase{x: []int{8, 1024, 14, 14}, w: []int{256, 1024, 1, 1}, bias: true}},
+	{"r50 1024-2048 1x1 s2 14 b8", convCase{x: []int{8, 1024, 14, 14}, w: []int{2048, 1024, 1, 1}, strides: []int{2, 2}, bias: true}},
+	{"r50 512-2048 1x1 7 b8 res", convCase{x: []int{8, 512, 7, 7}, w: []int{2048, 512, 1, 1}, bias: true}},
+	{"r50 2048-512 1x1 7 b8", convCase{x: []int{8, 2048, 7, 7}, w: []int{512, 2048, 1, 1}, bias: true}},
+	{"r50 512-512 3x3 s2 14 b8", convCase{x: []int{8, 512, 14, 14}, w: []int{512, 512, 3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}, bias: true}},
 }
 
 func BenchmarkConv(b *testing.B) {
@@ -74,8 +89,18 @@ func BenchmarkConv(b *testing.B) {
 			b.Fatal(err)
 		}
 		flops := 2 * float64(g.n*g.m*product(g.out)*g.cg*g.kk)
-		k := buildNode(b, "", "Conv", cb.c.attrs(), []bool{false, true, true}, x, w, bt)
 		y := tensor.Zeros(tensor.Float32, append([]int{g.n, g.m}, g.out...)...)
+		k := buildNode(b, "", "Conv", cb.c.attrs(), []bool{false, true, true}, x, w, bt)
+		ins := []*tensor.Tensor{x, w, bt}
+		if strings.HasSuffix(cb.name, " res") {
+			// FusedConv with a residual input and Relu, as the last
+			// convolution of a ResNet block.
+			attrs := cb.c.attrs()
+			attrs["activation"] = graph.StringAttr("Relu")
+			z := randTensor(r, y.Shape...)
+			ins = append(ins, z)
+			k = buildNode(b, Domain, "FusedConv", attrs, []bool{false, true, true, false}, ins...)
+		}
 		for _, threads := range []int{1, 2} {
 			var p *parallel.Pool
 			if threads > 1 {
@@ -83,13 +108,13 @@ func BenchmarkConv(b *testing.B) {
 			}
 			ctx := ops.NewCtx(context.Background(), p, newTestArena())
 			b.Run(fmt.Sprintf("%s/fast/t%d", cb.name, threads), func(b *testing.B) {
-				benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, x, w, bt)) })
+				benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, ins...)) })
 			})
 			if winogradFits(a, w.Shape) && useWinograd(g) {
 				b.Run(fmt.Sprintf("%s/direct/t%d", cb.name, threads), func(b *testing.B) {
 					winogradOn = false
 					defer func() { winogradOn = true }()
-					benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, x, w, bt)) })
+					benchFlops(b, flops, threads, func() { ctx.Release(runKernel(b, k, ctx, ins...)) })
 				})
 			}
 			b.Run(fmt.Sprintf("%s/im2col/t%d", cb.name, threads), func(b *testing.B) {

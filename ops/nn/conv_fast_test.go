@@ -94,6 +94,13 @@ var fastConvCases = []convCase{
 	{name: "narrow 3", x: []int{1, 5, 9, 3}, w: []int{6, 5, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true},
 	{name: "width 1", x: []int{1, 4, 40, 1}, w: []int{5, 4, 3, 1}, pads: []int{1, 0, 1, 0}},
 	{name: "7x7 map", x: []int{1, 33, 7, 7}, w: []int{20, 33, 3, 3}, pads: []int{1, 1, 1, 1}, bias: true},
+	// Small maps in batches of odd sizes.
+	{name: "batch pointwise", x: []int{5, 9, 7, 7}, w: []int{20, 9, 1, 1}, bias: true},
+	{name: "batch 1x1 s2", x: []int{3, 6, 13, 13}, w: []int{17, 6, 1, 1}, strides: []int{2, 2}, bias: true},
+	{name: "batch 3x3 s2", x: []int{4, 5, 14, 14}, w: []int{33, 5, 3, 3}, strides: []int{2, 2}, pads: []int{1, 1, 1, 1}},
+	{name: "batch 14x14", x: []int{3, 4, 14, 14}, w: []int{15, 4, 2, 3}, pads: []int{1, 1, 0, 1}, bias: true},
+	{name: "batch narrow", x: []int{6, 3, 3, 5}, w: []int{7, 3, 1, 1}, bias: true},
+	{name: "batch 1d", x: []int{5, 4, 20}, w: []int{6, 4, 3}, pads: []int{1, 1}, bias: true},
 }
 
 func TestConvFastPaths(t *testing.T) {
@@ -412,6 +419,32 @@ func TestConcurrentFastRuns(t *testing.T) {
 		close(bad)
 		for msg := range bad {
 			t.Errorf("%s: %s", c.op, msg)
+		}
+	}
+}
+
+// TestGather2Twins compares the AVX-512 stride-2 gather with the Go loop
+// on every length up to 70, from sources of the exact length it may read,
+// and checks that nothing around dst is written.
+func TestGather2Twins(t *testing.T) {
+	if !useIm2colAsm {
+		t.Skip("no assembly gather on this machine or build")
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	for n := 1; n <= 70; n++ {
+		src := randF32(r, 2*n-1)
+		buf := make([]float32, n+2)
+		buf[0], buf[n+1] = 42, 42
+		if !gather2(buf[1:n+1], src) {
+			t.Fatal("gather2 declined")
+		}
+		if buf[0] != 42 || buf[n+1] != 42 {
+			t.Fatalf("n %d: gather2 wrote outside dst", n)
+		}
+		for i, v := range buf[1 : n+1] {
+			if v != src[2*i] {
+				t.Fatalf("n %d: dst[%d] = %v, want %v", n, i, v, src[2*i])
+			}
 		}
 	}
 }

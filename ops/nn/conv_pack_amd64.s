@@ -56,3 +56,42 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func gather2AVX512(dst, src *float32, nb int, idx *[16]int32, masks uint64)
+//
+// dst[i] = src[2*i]: nb blocks of 16 outputs from two full 16-float loads
+// each, then one block under masks (bits 0-15: the first load's lanes,
+// 16-31: the second's, 32-47: the stored lanes). Masked lanes are neither
+// read nor written.
+TEXT ·gather2AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ nb+16(FP), CX
+	MOVQ idx+24(FP), AX
+	MOVQ masks+32(FP), BX
+	VMOVDQU32 (AX), Z2 // even lanes of the two loads
+	TESTQ CX, CX
+	JZ tail
+
+loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VPERMT2PS Z1, Z2, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop
+
+tail:
+	KMOVW BX, K1
+	SHRQ $16, BX
+	KMOVW BX, K2
+	SHRQ $16, BX
+	KMOVW BX, K3
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VPERMT2PS Z1, Z2, Z0
+	VMOVUPS Z0, K3, (DI)
+	VZEROUPPER
+	RET

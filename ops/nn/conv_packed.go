@@ -367,6 +367,9 @@ func gatherRow(seg, src []float32, ox0, lo, hi, shift, stride int) {
 		copy(dst, s)
 	case 2:
 		s = s[:2*len(dst)-1]
+		if gather2(dst, s) {
+			return
+		}
 		for i := range dst {
 			dst[i] = s[2*i]
 		}

@@ -180,6 +180,23 @@ func (g *gen) kernel(k fnKey) {
 			g.p("ADDQ R10, R9")
 		}
 	}
+	// Likewise the residual tile, read by the epilogue: a residual that
+	// missed the cache cost a third of the time of K=64 convolutions.
+	g.p("MOVL %d(DI), BX", offFlags)
+	g.p("TESTL $%d, BX", flagRes)
+	g.p("JEQ nopfres")
+	g.p("MOVQ %d(DI), R12", offRes)
+	g.p("MOVQ %d(DI), R13", offLdr)
+	for r := 0; r < k.mr; r++ {
+		g.p("PREFETCHT0 (R12)")
+		if rowBytes > 64 {
+			g.p("PREFETCHT0 %d(R12)", rowBytes-4)
+		}
+		if r < k.mr-1 {
+			g.p("ADDQ R13, R12")
+		}
+	}
+	g.label("nopfres")
 	for i := 0; i < nsplit*nacc; i++ {
 		x := fmt.Sprintf("%s%d", reg, i)
 		if avx512 {
